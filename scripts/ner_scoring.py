@@ -68,3 +68,29 @@ def bootstrap_f(pairs: Sequence[tuple[set[Entity], set[Entity]]], labels: Sequen
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+
+def error_breakdown(pairs: Sequence[tuple[set[Entity], set[Entity]]]) -> dict[str, Counter]:
+    """Per gold label: correct, type error (same span), boundary error (same label, overlapping),
+    both (overlapping, other label), missed; per predicted label: spurious (overlaps no gold)."""
+    table: dict[str, Counter] = {}
+    for predicted, gold in pairs:
+        for g_start, g_end, g_label in gold:
+            row = table.setdefault(g_label, Counter())
+            overlapping = [p for p in predicted if p[0] < g_end and g_start < p[1]]
+            if (g_start, g_end, g_label) in predicted:
+                row["correct"] += 1
+            elif any((p[0], p[1]) == (g_start, g_end) for p in overlapping):
+                wrong = next(p[2] for p in overlapping if (p[0], p[1]) == (g_start, g_end))
+                row[f"type_error_as_{wrong}"] += 1
+                row["type_error"] += 1
+            elif any(p[2] == g_label for p in overlapping):
+                row["boundary_error"] += 1
+            elif overlapping:
+                row["boundary_and_type_error"] += 1
+            else:
+                row["missed"] += 1
+        for p_start, p_end, p_label in predicted:
+            if not any(g[0] < p_end and p_start < g[1] for g in gold):
+                table.setdefault(p_label, Counter())["spurious"] += 1
+    return table

@@ -2,6 +2,7 @@
 
 annotations/
   money_policy/batch_*.jsonl   one line per reviewed article: MONEY / POLICY_EVENT spans
+  agreement/adjudication.jsonl decisions on first/second-pass disagreements, applied on top
   corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete)
   links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end)
 
@@ -33,6 +34,7 @@ class ProjectLayers:
     reviews: dict[str, dict] = field(default_factory=dict)
     corrections: dict[tuple[str, str], dict] = field(default_factory=dict)
     links: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    adjudications: dict[str, list[dict]] = field(default_factory=dict)
     merged: bool = False
     coverage: tuple[int, int] = (0, 0)
 
@@ -41,10 +43,24 @@ class ProjectLayers:
         self.coverage = (reviewed, len(doc_ids))
         self.merged = reviewed == len(doc_ids) and reviewed > 0
 
+    @property
+    def adjudicated(self) -> int:
+        return sum(len(decisions) for decisions in self.adjudications.values())
+
+    def final_spans(self, doc_id: str) -> list[dict]:
+        """First-pass spans with the adjudicated decisions applied."""
+        spans = list(self.reviews.get(doc_id, {}).get("spans", []))
+        for decision in self.adjudications.get(doc_id, []):
+            removed = {(r["start"], r["end"], r["label"]) for r in decision.get("remove", [])}
+            spans = [s for s in spans if (s["start"], s["end"], s["label"]) not in removed]
+            spans += decision.get("add", [])
+        return sorted(spans, key=lambda s: s["start"])
+
     def spans_for(self, doc_id: str) -> list[dict]:
+        """The spans the corpus uses: none until every article is reviewed."""
         if not self.merged:
             return []
-        return [s for s in self.reviews[doc_id]["spans"] if s["label"] in PROJECT_LAYER_LABELS]
+        return [s for s in self.final_spans(doc_id) if s["label"] in PROJECT_LAYER_LABELS]
 
     def correct(self, doc_id: str, ann: dict) -> dict | None:
         """The WiNER annotation after its recorded correction (None when deleted)."""
@@ -63,9 +79,9 @@ class ProjectLayers:
         return self.links.get((doc_id, span["start"], span["end"]), "")
 
     def summary(self) -> dict:
-        labels = Counter(s["label"] for r in self.reviews.values() for s in r.get("spans", []))
+        labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
-                "spans": dict(labels), "corrections": len(self.corrections),
+                "spans": dict(labels), "corrections": len(self.corrections), "adjudicated": self.adjudicated,
                 "links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
 
 
@@ -76,6 +92,10 @@ def load_layers(layers_dir: Path) -> ProjectLayers:
             if record["doc_id"] in layers.reviews:
                 raise ValueError(f"{path}: article {record['doc_id']} reviewed twice in the first pass")
             layers.reviews[record["doc_id"]] = record
+    adjudication = layers_dir / "agreement" / "adjudication.jsonl"
+    if adjudication.exists():
+        for record in read_jsonl(adjudication):
+            layers.adjudications.setdefault(record["doc_id"], []).append(record)
     for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
         for record in read_jsonl(path):
             layers.corrections[(record["doc_id"], record["winer_id"])] = record
