@@ -3,6 +3,7 @@
 Mapping: Person->PER, Organization->ORG, Location->LOC; other types are dropped; where kept
 spans nest, the outermost wins. Project layers (MONEY / POLICY_EVENT, corrections, links)
 are merged when present. Every span that is dropped or needs a token split is reported.
+Validated article JSONL files (scripts/import_annotations.py) can be added with --extra.
 """
 
 import json
@@ -15,6 +16,7 @@ import typer
 from spacy.tokens import Doc, DocBin
 from tqdm import tqdm
 
+from article_format import StrictModeError, read_articles, to_char_spans, validate
 from corpus_rules import (
     PROJECT_LAYER_LABELS,
     WINER_TYPE_TO_LABEL,
@@ -103,15 +105,39 @@ def convert_document(
              for s in kept if s["id"] not in replaced]
     spans += [CharSpan(s["start"], s["end"], s["label"], "", "project") for s in project]
     stats["winer_spans_replaced_by_project"] += len([s for s in kept if s["id"] in replaced])
+    doc = build_reported_doc(nlp, doc_id, text, spans, stats, issues)
+    doc.user_data.update({"doc_id": doc_id, "date": doc_id[:10].replace("_", "-"),
+                          "url": urls.get(doc_id, ""), "live_blog": is_live_blog(text)})
+    return doc
+
+
+def build_reported_doc(nlp, doc_id: str, text: str, spans: list[CharSpan], stats: Counter, issues: list[dict]) -> Doc:
+    """build_doc, with each token split reported and entities counted."""
     conversion = build_doc(nlp, text, spans)
     for split in conversion.split_tokens:
         stats["tokens_split_for_alignment"] += 1
         issues.append({"doc_id": doc_id, "kind": "token_split_to_align_span", **split})
-    doc = conversion.doc
-    doc.user_data.update({"doc_id": doc_id, "date": doc_id[:10].replace("_", "-"),
-                          "url": urls.get(doc_id, ""), "live_blog": is_live_blog(text)})
-    for ent in doc.ents:
+    for ent in conversion.doc.ents:
         stats[f"entities_{ent.label_}"] += 1
+    return conversion.doc
+
+
+def load_extra_articles(nlp, paths: list[Path], winer_ids: list[str]) -> list[dict]:
+    """Articles of validated JSONL files, checked again strictly (ids must not clash with WiNER)."""
+    try:
+        validator = validate((item for path in paths for item in read_articles(path)), nlp, strict=True,
+                             known_ids=winer_ids, known_source="WiNER-fr")
+    except StrictModeError as error:
+        typer.echo(f"--extra: {error}\n  Run scripts/import_annotations.py on it and read its report.", err=True)
+        raise typer.Exit(1) from error
+    return validator.kept
+
+
+def convert_article(nlp, article: dict, stats: Counter, issues: list[dict]) -> Doc:
+    """A Doc for an extra article, with the same user_data as the WiNER articles."""
+    doc = build_reported_doc(nlp, article["id"], article["text"], to_char_spans(article), stats, issues)
+    doc.user_data.update({"doc_id": article["id"], "date": article["date"], "url": article["url"],
+                          "live_blog": False})
     return doc
 
 
@@ -121,6 +147,8 @@ def main(
     output: Path = typer.Argument(..., help="DocBin to write"),
     report: Path = typer.Option(Path("corpus/conversion_report.json"), help="Counts and every dropped/split span"),
     limit: int = typer.Option(0, help="Convert only the first N articles (tests)"),
+    extra: list[Path] = typer.Option([], "--extra", exists=True, dir_okay=False,
+                                     help="Validated article JSONL to add (repeatable)"),
 ) -> None:
     """Convert WiNER-fr plus project layers into a DocBin of articles."""
     nlp = spacy.blank("fr")
@@ -128,19 +156,25 @@ def main(
     urls = article_url_map(winer_dir)
     paths = winer_document_paths(winer_dir)
     paths = paths[:limit] if limit else paths
-    layers.check_coverage([p.stem for p in winer_document_paths(winer_dir)])
+    winer_ids = [p.stem for p in winer_document_paths(winer_dir)]
+    layers.check_coverage(winer_ids)
+    extra_articles = load_extra_articles(nlp, extra, winer_ids) if extra else []
     stats: Counter = Counter()
     issues: list[dict] = []
     doc_bin = DocBin(store_user_data=True)
     for path in tqdm(paths, desc="Converting articles", unit="doc"):
         doc_bin.add(convert_document(nlp, path, layers, urls, stats, issues))
+    for article in extra_articles:
+        doc_bin.add(convert_article(nlp, article, stats, issues))
+    if extra_articles:
+        stats["extra_articles"] = len(extra_articles)
     output.parent.mkdir(parents=True, exist_ok=True)
     doc_bin.to_disk(output)
     summary = {"articles": len(paths), **dict(sorted(stats.items())),
                "project_layers": layers.summary(), "issues": issues}
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
-    typer.echo(f"Wrote {len(paths)} articles to {output}")
+    typer.echo(f"Wrote {len(paths) + len(extra_articles)} articles to {output}")
     for key, value in sorted(stats.items()):
         typer.echo(f"  {key}: {value}")
     merged = ", ".join(PROJECT_LAYER_LABELS) if layers.merged else "none (layers incomplete)"

