@@ -1,9 +1,11 @@
-"""Assemble the shipped pipeline: the trained transformer + NER, plus MONEY normalisation.
+"""Assemble the shipped pipeline: the trained transformer + NER, the entity linker with its
+calibrated link scorer, and MONEY normalisation.
 
-Adding rule-based components after training keeps them out of the training run (they have
-nothing to learn) and lets the evaluation and the package use exactly the same pipeline.
+Components trained apart (the linker) or with nothing to learn (sentencizer, scorer, money)
+are added after training, so the evaluation and the package use exactly the same pipeline.
 """
 
+import json
 from pathlib import Path
 
 import spacy
@@ -11,18 +13,29 @@ import typer
 
 
 def main(
-    trained: Path = typer.Argument(..., help="Trained pipeline (model-best)", exists=True),
+    trained: Path = typer.Argument(..., help="Trained NER pipeline (model-best)", exists=True),
     output: Path = typer.Argument(..., help="Folder for the assembled pipeline"),
+    linker: Path = typer.Option(None, help="Trained linker pipeline (sentencizer + entity_linker)"),
+    calibration: Path = typer.Option(None, help="calibration.json from calibrate_linker.py"),
     code: list[Path] = typer.Option([], help="Files registering the custom components"),
 ) -> None:
-    """Add money_normalizer after the NER and save the pipeline."""
+    """Add the linker (when given) and money_normalizer after the NER, and save."""
     for path in code:
         spacy.util.import_file(path.stem, path)
     nlp = spacy.load(trained)
+    if linker is not None:
+        add_linker(nlp, spacy.load(linker), json.loads(calibration.read_text()) if calibration else {})
     if "money_normalizer" not in nlp.pipe_names:
-        nlp.add_pipe("money_normalizer", after="ner")
+        nlp.add_pipe("money_normalizer", last=True)
     nlp.to_disk(output)
     typer.echo(f"Saved {output} with pipeline {nlp.pipe_names}")
+
+
+def add_linker(nlp, linker_nlp, calibration: dict) -> None:
+    nlp.add_pipe("sentencizer", source=linker_nlp, after="ner")
+    nlp.add_pipe("entity_linker", source=linker_nlp, after="sentencizer")
+    config = {k: calibration[k] for k in ("slope", "intercept", "threshold") if k in calibration}
+    nlp.add_pipe("fr_news_link_scorer", after="entity_linker", config=config)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,7 @@ def main(
     seed: Path = typer.Argument(..., exists=True, help="Seed article in the project's JSONL format"),
     output_dir: Path = typer.Argument(Path("reports")),
     cnn_metrics: Path = typer.Option(None, help="Metrics of the CNN config, for the comparison"),
+    linking_metrics: Path = typer.Option(None, help="Output of evaluate_linking.py"),
     training_log: Path = typer.Option(None, help="JSONL log of the training run (step, score, ...)"),
     code: list[Path] = typer.Option([], help="Custom code to import first"),
 ) -> None:
@@ -142,6 +143,8 @@ def main(
     for path in code:
         spacy.util.import_file(path.stem, path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    if linking_metrics and linking_metrics.exists():
+        metrics["linking"] = json.loads(linking_metrics.read_text(encoding="utf-8"))
     cnn = json.loads(cnn_metrics.read_text(encoding="utf-8")) if cnn_metrics and cnn_metrics.exists() else None
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "metrics.json").write_text(json.dumps(twin_metrics(metrics), indent=2), encoding="utf-8")
@@ -180,9 +183,7 @@ def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> li
              "## Comparison on PER / ORG / LOC (F, same articles, same scorer, MISC dropped)", "",
              *comparison_table(metrics, cnn), "",
              "## Entity linking", ""]
-    linking = metrics.get("linking")
-    lines += ([f"| {k} | {v} |" for k, v in linking.items()] if linking else
-              ["Not measured in this run: the pipeline has no entity linker yet (no knowledge base)."])
+    lines += linking_section(metrics.get("linking"))
     lines += ["", "## Speed and size", "",
               "| pipeline | words per second |", "|---|---|",
               f"| this pipeline | {speed['words_per_second']:,} |",
@@ -197,6 +198,21 @@ def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> li
         lines += [f"### {article['doc_id']} (F {article['f']:.3f})", "", bracketed(by_id[article["doc_id"]]), ""]
     lines += ["displaCy renderings of these articles are in `evaluation.html`."]
     return lines
+
+
+def linking_section(linking: dict | None) -> list[str]:
+    if not linking:
+        return ["Not measured in this run: the pipeline has no entity linker."]
+    e2e, nil = linking["end_to_end"], linking["nil"]
+    return [f"On the {linking['mentions_with_qid']} gold PER/ORG test mentions that have a QID (gold entities "
+            "given to the linker; same mentions for every column):", "",
+            "| linker | highest prior | random candidate | oracle (a correct candidate exists) |",
+            "|---|---|---|---|",
+            f"| {linking['accuracy']:.3f} | {linking['prior_baseline']:.3f} | {linking['random_baseline']:.3f} | "
+            f"{linking['oracle']:.3f} |", "",
+            f"NIL decisions over all {linking['gold_mentions']} gold PER/ORG mentions: precision {nil['p']:.3f}, "
+            f"recall {nil['r']:.3f}. End to end (predicted entities, then links; exact span and QID): "
+            f"P {e2e['p']:.3f}, R {e2e['r']:.3f}, F {e2e['f']:.3f}."]
 
 
 def write_html(output_dir: Path, sections: list[str], seed_doc: Doc, worst: list[tuple[dict, Doc]]) -> None:

@@ -1,8 +1,9 @@
-"""A tiny run of the whole path: corpus -> training (3 steps) -> evaluation -> wheel -> fresh venv.
+"""A tiny run of the whole path: corpus -> NER (3 steps) -> KB -> linker (2 steps) -> calibration
+-> assembled pipeline -> evaluation and report -> wheel -> fresh virtual environment.
 
 The pipeline is the default one (converted e5 transformer + NER), trained on a handful of
 articles, so its predictions are poor; what is checked is that each stage works and that
-the installed wheel reproduces the trained pipeline exactly, with no project files around.
+the installed wheel reproduces the assembled pipeline exactly, with no project files around.
 """
 
 import json
@@ -20,6 +21,8 @@ from conftest import ROOT, WINER_DIR, converted_transformer_path
 from corpus_rules import LABELS
 
 SENTENCE = "Le groupe chinois Alibaba investira 50 milliards de dollars à Hangzhou, a dit Jack Ma."
+CODE = ["scripts/custom_functions.py", "scripts/money_normalizer.py", "scripts/entity_linking.py"]
+CODE_ARGS = [arg for path in CODE for arg in ("--code", path)]
 
 
 def run(*args: str, cwd: Path = ROOT) -> None:
@@ -37,11 +40,13 @@ def tiny_corpus(workdir: Path) -> Path:
         "--report", str(workdir / "report.json"))
     run("scripts/split_corpus.py", str(workdir / "articles.spacy"), str(workdir))
     nlp = spacy.blank("fr")
-    sizes = {"train": 6, "dev": 2, "test": 3}
+    sizes = {"train": 6, "dev": 3, "test": 3}
     for split, size in sizes.items():
         docs = list(DocBin().from_disk(workdir / f"{split}.spacy").get_docs(nlp.vocab))
-        # The shortest articles that still hold MONEY or POLICY_EVENT keep the run fast.
-        docs.sort(key=lambda d: (not any(e.label_ in ("MONEY", "POLICY_EVENT") for e in d.ents), len(d)))
+        # Short articles with MONEY or POLICY_EVENT and a linked mention keep the run fast and
+        # give every component something to learn from.
+        docs.sort(key=lambda d: (not any(e.label_ in ("MONEY", "POLICY_EVENT") for e in d.ents),
+                                 not any(e.kb_id_ not in ("", "NIL") for e in d.ents), len(d)))
         DocBin(docs=docs[:size], store_user_data=True).to_disk(workdir / f"tiny_{split}.spacy")
     return workdir
 
@@ -56,6 +61,27 @@ def trained(tiny_corpus: Path) -> Path:
     return output / "model-last"
 
 
+@pytest.fixture(scope="module")
+def linker(tiny_corpus: Path) -> Path:
+    kb = tiny_corpus / "kb"
+    run("scripts/build_kb.py", "annotations/kb", "annotations/links", str(kb))
+    output = tiny_corpus / "linker"
+    run("-m", "spacy", "train", "configs/linker_cpu.cfg", "--output", str(output),
+        "--paths.train", str(tiny_corpus / "tiny_train.spacy"), "--paths.dev", str(tiny_corpus / "tiny_dev.spacy"),
+        "--paths.kb", str(kb / "kb"), "--training.max_steps", "2", "--training.eval_frequency", "2")
+    run("scripts/calibrate_linker.py", str(output / "model-last"), str(tiny_corpus / "tiny_dev.spacy"),
+        str(output / "calibration.json"), "--code", "scripts/entity_linking.py")
+    return output
+
+
+@pytest.fixture(scope="module")
+def pipeline(trained: Path, linker: Path, tiny_corpus: Path) -> Path:
+    output = tiny_corpus / "pipeline"
+    run("scripts/assemble.py", str(trained), str(output), "--linker", str(linker / "model-last"),
+        "--calibration", str(linker / "calibration.json"), *CODE_ARGS)
+    return output
+
+
 def test_training_learns_every_label(trained: Path):
     meta = json.loads((trained / "meta.json").read_text())
     assert set(meta["labels"]["ner"]) == set(LABELS)
@@ -64,11 +90,9 @@ def test_training_learns_every_label(trained: Path):
 def test_frozen_word_embeddings_are_unchanged(trained: Path):
     from safetensors.numpy import load_file
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spacy.util.import_file("custom_functions", ROOT / "scripts" / "custom_functions.py")
-    nlp = spacy.load(trained)
     from custom_functions import _torch_models
 
+    nlp = _load(trained)
     hf_model = next(_torch_models(nlp.get_pipe("transformer").model))
     trained_embeddings = hf_model.get_input_embeddings().weight.detach().numpy()
     original = load_file(str(converted_transformer_path() / "model.safetensors"))
@@ -77,11 +101,27 @@ def test_frozen_word_embeddings_are_unchanged(trained: Path):
     assert not (trained_layer == original["encoder.layer.11.output.dense.weight"]).all()
 
 
-def test_evaluation_and_report(trained: Path, tiny_corpus: Path):
+def test_assembled_pipeline_links_and_normalises_money(pipeline: Path):
+    nlp = _load(pipeline)
+    assert nlp.pipe_names == ["transformer", "ner", "sentencizer", "entity_linker", "fr_news_link_scorer",
+                              "money_normalizer"]
+    doc = nlp.make_doc(SENTENCE)
+    start = SENTENCE.index("Jack Ma")
+    money = SENTENCE.index("50 milliards de dollars")
+    doc.ents = [doc.char_span(start, start + 7, label="PER"), doc.char_span(money, money + 23, label="MONEY")]
+    for name in ("sentencizer", "entity_linker", "fr_news_link_scorer", "money_normalizer"):
+        doc = nlp.get_pipe(name)(doc)
+    person, amount = sorted(doc.ents, key=lambda e: e.label_ != "PER")
+    assert person.kb_id_ == "Q1137062"  # the only KB candidate for "Jack Ma"
+    assert 0.0 < person._.kb_score < 1.0
+    assert str(amount._.amount) == "50000000000" and amount._.currency == "USD"
+
+
+def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     metrics_path = tiny_corpus / "metrics.json"
     predictions = tiny_corpus / "predictions.spacy"
-    run("scripts/evaluate.py", str(trained), str(tiny_corpus / "tiny_test.spacy"), str(metrics_path),
-        "--predictions", str(predictions), "--code", "scripts/custom_functions.py")
+    run("scripts/evaluate.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(metrics_path),
+        "--predictions", str(predictions), *CODE_ARGS)
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics["ner"]["all"]) >= {"PER", "ORG", "LOC", "overall"}
     assert metrics["test_articles"] == 3
@@ -89,38 +129,52 @@ def test_evaluation_and_report(trained: Path, tiny_corpus: Path):
     assert set(baseline) == {"PER", "ORG", "LOC", "overall"}
     assert baseline["overall"]["f"] > 0.3  # fr_core_news_md finds entities on any article
     assert metrics["speed"]["words_per_second"] > 0
+    linking_path = tiny_corpus / "linking.json"
+    run("scripts/evaluate_linking.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(predictions),
+        str(linking_path), *CODE_ARGS)
+    linking = json.loads(linking_path.read_text())
+    assert linking["mentions_with_qid"] > 0
+    assert linking["random_baseline"] <= linking["oracle"] and linking["prior_baseline"] <= linking["oracle"]
+    assert linking["accuracy"] <= linking["oracle"]
     reports = tiny_corpus / "reports"
-    run("scripts/report.py", str(metrics_path), str(predictions), str(trained), "seeds/alibaba-ia-cloud-2025.jsonl",
-        str(reports), "--code", "scripts/custom_functions.py")
+    run("scripts/report.py", str(metrics_path), str(predictions), str(pipeline), "seeds/alibaba-ia-cloud-2025.jsonl",
+        str(reports), "--linking-metrics", str(linking_path), *CODE_ARGS)
     twin = json.loads((reports / "metrics.json").read_text())
     assert set(twin) == {"ner", "baseline_fr_core_news_md", "linking", "speed"}
     assert twin["ner"]["overall"]["f"] == metrics["ner"]["all"]["overall"]["f"]
+    assert twin["linking"]["accuracy"] == linking["accuracy"]
     markdown = (reports / "evaluation.md").read_text()
-    for section in ("Scores per label", "boundary versus type", "fr_core_news_md", "seed article", "Speed"):
+    for section in ("Scores per label", "boundary versus type", "fr_core_news_md", "Entity linking", "seed article",
+                    "Speed"):
         assert section in markdown
     assert "Alibaba" in (reports / "evaluation.html").read_text()
 
 
-def test_wheel_installs_and_loads_in_a_fresh_environment(trained: Path, tiny_corpus: Path):
+def test_wheel_installs_and_loads_in_a_fresh_environment(pipeline: Path, tiny_corpus: Path):
     packages = tiny_corpus / "packages"
-    run("scripts/package.py", str(trained), str(packages), "--name", "news_ner_e2e", "--version", "0.0.1",
-        "--code", "scripts/custom_functions.py")
+    run("scripts/package.py", str(pipeline), str(packages), "--name", "news_ner_e2e", "--version", "0.0.1", *CODE_ARGS)
     wheel = next(packages.glob("*/dist/fr_news_ner_e2e-0.0.1-py3-none-any.whl"))
     env_dir = tiny_corpus / "fresh-venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "--quiet", "torch==2.13.0", str(wheel)], check=True)
-    expected = [(e.start_char, e.end_char, e.label_) for e in _load_trained(trained)(SENTENCE).ents]
-    script = ("import json, spacy; nlp = spacy.load('fr_news_ner_e2e'); "
-              f"doc = nlp({SENTENCE!r}); "
-              "print(json.dumps([[e.start_char, e.end_char, e.label_] for e in doc.ents]))")
+    expected = _describe(_load(pipeline)(SENTENCE))
+    script = ("import json, spacy; nlp = spacy.load('fr_news_ner_e2e'); doc = nlp(" + repr(SENTENCE) + "); "
+              "print(json.dumps([[e.start_char, e.end_char, e.label_, e.kb_id_, "
+              "None if e._.amount is None else str(e._.amount)] for e in doc.ents]))")
     outside = tiny_corpus / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([python, "-c", script], cwd=outside, env=env, capture_output=True, text=True, check=True)
-    assert [tuple(e) for e in json.loads(result.stdout.strip().splitlines()[-1])] == expected
+    assert [list(e) for e in json.loads(result.stdout.strip().splitlines()[-1])] == expected
 
 
-def _load_trained(path: Path):
-    spacy.util.import_file("custom_functions", ROOT / "scripts" / "custom_functions.py")
+def _describe(doc) -> list[list]:
+    return [[e.start_char, e.end_char, e.label_, e.kb_id_, None if e._.amount is None else str(e._.amount)]
+            for e in doc.ents]
+
+
+def _load(path: Path):
+    for code in CODE:
+        spacy.util.import_file(Path(code).stem, ROOT / code)
     return spacy.load(path)

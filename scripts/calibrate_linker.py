@@ -1,0 +1,88 @@
+"""Calibrate the link score on the dev split: logistic regression of "the chosen QID is right"
+on the raw linker score, then the probability cut-off below which a mention is NIL.
+
+The cut-off maximises dev accuracy over all gold PER / ORG mentions (a QID is right when it
+equals the gold QID; NIL is right when the gold is NIL). Writes calibration.json.
+"""
+
+import json
+from pathlib import Path
+
+import numpy
+import spacy
+import typer
+from sklearn.linear_model import LogisticRegression
+from spacy.tokens import Doc, DocBin, Span
+
+from corpus_rules import LINKED_LABELS, NIL
+
+
+def unlinked_copy(nlp, gold: Doc) -> Doc:
+    """The gold tokens and entities, without their links, for the linker to fill."""
+    doc = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
+    doc.ents = [Span(doc, e.start, e.end, label=e.label_) for e in gold.ents]
+    return doc
+
+
+def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[tuple[str, str, float | None]]:
+    """(gold id, predicted id, raw score) for every gold PER / ORG mention."""
+    rows = []
+    for gold in gold_docs:
+        doc = unlinked_copy(nlp, gold)
+        for _, component in nlp.pipeline:
+            doc = component(doc)
+        predicted = {(e.start_char, e.end_char): e for e in doc.ents}
+        for ent in gold.ents:
+            if ent.label_ in LINKED_LABELS:
+                guess = predicted[(ent.start_char, ent.end_char)]
+                rows.append((ent.kb_id_ or NIL, guess.kb_id_ or NIL, guess._.kb_raw_score))
+    return rows
+
+
+def fit(rows: list[tuple[str, str, float | None]]) -> dict:
+    scored = [(gold, guess, raw) for gold, guess, raw in rows if raw is not None]
+    x = numpy.array([[raw] for _, _, raw in scored])
+    y = numpy.array([gold == guess for gold, guess, _ in scored])
+    if len(set(y)) < 2:
+        # Degenerate dev set (tiny runs): a constant probability equal to the observed rate.
+        rate = min(max(float(y.mean()) if len(y) else 0.5, 0.02), 0.98)
+        slope, intercept = 0.0, float(numpy.log(rate / (1 - rate)))
+        probabilities = numpy.full(len(y), rate)
+    else:
+        model = LogisticRegression().fit(x, y)
+        slope, intercept = float(model.coef_[0][0]), float(model.intercept_[0])
+        probabilities = model.predict_proba(x)[:, 1]
+    unscored_right = sum(gold == NIL for gold, _, raw in rows if raw is None)
+
+    def accuracy(threshold: float) -> float:
+        right = sum((guess if p >= threshold else NIL) == gold
+                    for (gold, guess, _), p in zip(scored, probabilities, strict=True))
+        return (right + unscored_right) / len(rows)
+
+    grid = [i / 100 for i in range(0, 100)]
+    best = max(grid, key=accuracy)
+    return {"slope": slope, "intercept": intercept, "threshold": best, "dev_accuracy": round(accuracy(best), 4),
+            "dev_accuracy_without_threshold": round(accuracy(0.0), 4), "dev_mentions": len(rows),
+            "dev_mentions_with_candidates": len(scored)}
+
+
+def main(
+    linker_model: Path = typer.Argument(..., help="Trained linker pipeline (sentencizer + entity_linker)"),
+    dev_path: Path = typer.Argument(..., help="Dev DocBin with gold entities and kb_ids"),
+    output: Path = typer.Argument(..., help="calibration.json to write"),
+    code: list[Path] = typer.Option([], help="Custom code to import first"),
+) -> None:
+    """Fit the calibration on dev and write it."""
+    for path in code:
+        spacy.util.import_file(path.stem, path)
+    nlp = spacy.load(linker_model)
+    if "fr_news_link_scorer" not in nlp.pipe_names:
+        nlp.add_pipe("fr_news_link_scorer")
+    gold = list(DocBin().from_disk(dev_path).get_docs(nlp.vocab))
+    calibration = fit(link_gold_mentions(nlp, gold))
+    output.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
+    typer.echo(json.dumps(calibration))
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,100 @@
+"""The link scorer, its calibration and the linking evaluation on a tiny trained linker."""
+
+import math
+
+import pytest
+import spacy
+from spacy.kb import InMemoryLookupKB
+from spacy.tokens import DocBin, Span
+from spacy.training import Example
+
+import entity_linking  # noqa: F401  (registers fr_news_link_scorer)
+from calibrate_linker import fit, link_gold_mentions
+from evaluate_linking import candidate_baselines
+
+TEXTS = [
+    ("Jack Ma a fondé Alibaba à Hangzhou.", [("Jack Ma", "PER", "Q1137062"), ("Alibaba", "ORG", "Q1359568")]),
+    ("Ma Long a gagné le match de tennis de table.", [("Ma Long", "PER", "NIL")]),
+    ("Le fondateur d'Alibaba, Ma, parle.", [("Alibaba", "ORG", "Q1359568"), ("Ma", "PER", "Q1137062")]),
+]
+
+
+def gold_doc(nlp, text, ents):
+    doc = nlp.make_doc(text)
+    spans = []
+    for surface, label, kb_id in ents:
+        start = text.index(surface)
+        spans.append(doc.char_span(start, start + len(surface), label=label, kb_id=kb_id))
+    doc.ents = spans
+    return doc
+
+
+@pytest.fixture(scope="module")
+def linker_nlp():
+    nlp = spacy.blank("fr")
+    nlp.add_pipe("sentencizer")
+    vectors = {"Q1137062": [1.0, 0.0, 0.0], "Q1359568": [0.0, 1.0, 0.0], "Q2": [0.0, 0.0, 1.0]}
+
+    def create_kb(vocab):
+        kb = InMemoryLookupKB(vocab, entity_vector_length=3)
+        for qid, vector in vectors.items():
+            kb.add_entity(qid, freq=10, entity_vector=vector)
+        kb.add_alias("Jack Ma", ["Q1137062"], [0.9])
+        kb.add_alias("Ma", ["Q1137062", "Q2"], [0.6, 0.3])
+        kb.add_alias("Alibaba", ["Q1359568"], [0.95])
+        return kb
+
+    linker = nlp.add_pipe("entity_linker", config={"labels_discard": ["LOC"], "use_gold_ents": True})
+    linker.set_kb(create_kb)
+    examples = [Example(nlp.make_doc(t), gold_doc(nlp, t, e)) for t, e in TEXTS]
+    nlp.initialize(lambda: examples)
+    for _ in range(3):
+        nlp.update(examples)
+    nlp.add_pipe("fr_news_link_scorer")
+    return nlp
+
+
+def test_scorer_sets_probabilities_and_kb_ids(linker_nlp):
+    doc = gold_doc(linker_nlp, *TEXTS[0])
+    for _, component in linker_nlp.pipeline:
+        doc = component(doc)
+    by_text = {e.text: e for e in doc.ents}
+    assert by_text["Jack Ma"].kb_id_ == "Q1137062"
+    assert 0.0 < by_text["Jack Ma"]._.kb_score < 1.0
+    raw = by_text["Jack Ma"]._.kb_raw_score
+    assert by_text["Jack Ma"]._.kb_score == pytest.approx(1 / (1 + math.exp(-raw)))
+
+
+def test_threshold_turns_weak_links_into_nil(linker_nlp):
+    scorer = linker_nlp.get_pipe("fr_news_link_scorer")
+    scorer.threshold = 1.01
+    try:
+        doc = gold_doc(linker_nlp, *TEXTS[0])
+        for _, component in linker_nlp.pipeline:
+            doc = component(doc)
+        assert {e.kb_id_ for e in doc.ents} == {"NIL"}
+    finally:
+        scorer.threshold = 0.0
+
+
+def test_calibration_and_baselines(linker_nlp):
+    golds = [gold_doc(linker_nlp, t, e) for t, e in TEXTS]
+    rows = link_gold_mentions(linker_nlp, golds)
+    assert [g for g, _, _ in rows] == ["Q1137062", "Q1359568", "NIL", "Q1359568", "Q1137062"]
+    assert rows[2][2] is None  # "Ma Long" has no candidate: NIL without a score
+    calibration = fit(rows)
+    assert 0.0 <= calibration["threshold"] < 1.0 and calibration["dev_mentions"] == 5
+    baselines = candidate_baselines(linker_nlp.get_pipe("entity_linker"), golds)
+    assert baselines["mentions_with_qid"] == 4
+    assert baselines["oracle"] == 1.0
+    assert baselines["random_baseline"] == pytest.approx((1 + 1 + 1 + 0.5) / 4, abs=1e-4)
+    assert baselines["prior_baseline"] == 1.0
+
+
+def test_scores_survive_docbin(linker_nlp):
+    doc = gold_doc(linker_nlp, *TEXTS[2])
+    for _, component in linker_nlp.pipeline:
+        doc = component(doc)
+    restored = next(DocBin(docs=[doc], store_user_data=True).get_docs(linker_nlp.vocab))
+    assert isinstance(restored.ents[0], Span)
+    assert [e._.kb_score for e in restored.ents] == [e._.kb_score for e in doc.ents]
