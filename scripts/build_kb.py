@@ -46,11 +46,22 @@ def alias_counts(links_dir: Path, entities: dict[str, dict]) -> dict[str, Counte
     return counts
 
 
+def surname(name: str) -> str | None:
+    """The last word of a person's name, the way French news refers back to people."""
+    words = name.split()
+    return words[-1] if len(words) > 1 and len(words[-1]) > 2 and words[-1][0].isupper() else None
+
+
 def alias_priors(entities: dict[str, dict], counts: dict[str, Counter]) -> dict[str, dict[str, float]]:
     candidates: dict[str, set[str]] = defaultdict(set)
     for qid, entity in entities.items():
         for alias in entity["aliases"]:
             candidates[alias].add(qid)
+        # A surname is a candidate for every person who bears it ("Bush", "Clinton"): this is
+        # where the linker has to choose, and where the context must beat the prior.
+        last = surname(entity["name"]) if entity.get("type") == "PER" else None
+        if last:
+            candidates[last].add(qid)
     for alias, counter in counts.items():
         candidates[alias].update(counter)
     priors = {}

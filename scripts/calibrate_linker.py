@@ -16,6 +16,16 @@ from spacy.tokens import Doc, DocBin, Span
 
 from corpus_rules import LINKED_LABELS, NIL
 
+LINKING_COMPONENTS = ("sentencizer", "entity_linker", "fr_news_link_scorer")
+
+
+def link(nlp, doc: Doc) -> Doc:
+    """Run only the linking components: the entities are given (gold or predicted)."""
+    for name, component in nlp.pipeline:
+        if name in LINKING_COMPONENTS:
+            doc = component(doc)
+    return doc
+
 
 def unlinked_copy(nlp, gold: Doc) -> Doc:
     """The gold tokens and entities, without their links, for the linker to fill."""
@@ -28,9 +38,7 @@ def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[tuple[str, str, float 
     """(gold id, predicted id, raw score) for every gold PER / ORG mention."""
     rows = []
     for gold in gold_docs:
-        doc = unlinked_copy(nlp, gold)
-        for _, component in nlp.pipeline:
-            doc = component(doc)
+        doc = link(nlp, unlinked_copy(nlp, gold))
         predicted = {(e.start_char, e.end_char): e for e in doc.ents}
         for ent in gold.ents:
             if ent.label_ in LINKED_LABELS:

@@ -14,7 +14,7 @@ import spacy
 import typer
 from spacy.tokens import Doc, DocBin
 
-from calibrate_linker import link_gold_mentions, unlinked_copy
+from calibrate_linker import link, link_gold_mentions, unlinked_copy
 from corpus_rules import LINKED_LABELS, NIL
 from ner_scoring import prf
 
@@ -45,9 +45,7 @@ def linked_set(doc: Doc) -> set[tuple[int, int, str]]:
 def end_to_end(nlp, predicted_docs: list[Doc], gold_docs: list[Doc]) -> dict[str, float]:
     tp = pred = gold = 0
     for predicted, reference in zip(predicted_docs, gold_docs, strict=True):
-        doc = unlinked_copy(nlp, predicted)
-        for _, component in nlp.pipeline:
-            doc = component(doc)
+        doc = link(nlp, unlinked_copy(nlp, predicted))
         ours, theirs = linked_set(doc), linked_set(reference)
         tp, pred, gold = tp + len(ours & theirs), pred + len(ours), gold + len(theirs)
     return prf(tp, pred, gold)

@@ -68,3 +68,15 @@ def test_kb_has_encoder_vectors_and_candidates(layers):
     assert [c.entity_ for c in kb.get_alias_candidates("Alibaba")] == ["Q1359568"]
     vector = kb.get_vector("Q1137062")
     assert len(vector) == 384 and abs(sum(v * v for v in vector) - 1.0) < 1e-3
+
+
+def test_surnames_make_people_who_share_them_candidates(layers):
+    kb_dir, links_dir = layers
+    write_jsonl(kb_dir / "entities_3.jsonl", [
+        {"qid": "Q207", "name": "George W. Bush", "type": "PER", "aliases": [], "evidence": EVIDENCE},
+        {"qid": "Q23505", "name": "George H. W. Bush", "type": "PER", "aliases": [], "evidence": EVIDENCE},
+        {"qid": "Q7", "name": "Bush Records", "type": "ORG", "aliases": [], "evidence": EVIDENCE}])
+    entities = load_entities(kb_dir)
+    priors = alias_priors(entities, alias_counts(links_dir, entities))
+    assert sorted(priors["Bush"]) == ["Q207", "Q23505"]
+    assert "Ma" in priors and "Q1359568" not in priors.get("Group", {})
