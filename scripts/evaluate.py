@@ -91,6 +91,10 @@ def main(
          **score([pair], trained_labels)["overall"]} for g, pair in zip(gold, pairs, strict=True)]
     if predictions:
         for doc, reference_doc in zip(predicted, gold, strict=True):
+            # The transformer's per-doc tensors (doc._.trf_data) made this file ~250 MB; the
+            # report and the linking evaluation need only entities, links and ids.
+            for key in [k for k in doc.user_data if isinstance(k, tuple) and k[1:2] == ("trf_data",)]:
+                del doc.user_data[key]
             doc.user_data.update(reference_doc.user_data)
         DocBin(docs=predicted, store_user_data=True).to_disk(predictions)
     if baseline:
