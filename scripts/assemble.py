@@ -1,5 +1,5 @@
 """Assemble the shipped pipeline: the trained transformer + NER, the entity linker with its
-calibrated link scorer, and MONEY normalisation.
+calibrated link scorer, MONEY normalisation, and the CPU bfloat16 switch for the encoder.
 
 Components trained apart (the linker) or with nothing to learn (sentencizer, scorer, money)
 are added after training, so the evaluation and the package use exactly the same pipeline.
@@ -19,12 +19,14 @@ def main(
     calibration: Path = typer.Option(None, help="calibration.json from calibrate_linker.py"),
     code: list[Path] = typer.Option([], help="Files registering the custom components"),
 ) -> None:
-    """Add the linker (when given) and money_normalizer after the NER, and save."""
+    """Add fr_news_cpu_bf16 first, the linker (when given) and money_normalizer after the NER; save."""
     for path in code:
         spacy.util.import_file(path.stem, path)
     nlp = spacy.load(trained)
     if linker is not None:
         add_linker(nlp, spacy.load(linker), json.loads(calibration.read_text()) if calibration else {})
+    if "transformer" in nlp.pipe_names and "fr_news_cpu_bf16" not in nlp.pipe_names:
+        nlp.add_pipe("fr_news_cpu_bf16", first=True)
     if "money_normalizer" not in nlp.pipe_names:
         nlp.add_pipe("money_normalizer", last=True)
     nlp.to_disk(output)

@@ -17,7 +17,7 @@ import typer
 from spacy.kb import InMemoryLookupKB
 
 from corpus_rules import NIL, QID_PATTERN, split_of
-from project_layers import read_jsonl
+from project_layers import load_link_records, read_jsonl
 
 UNSEEN_ALIAS_MASS = 0.9  # total prior of an alias seen only in the entity file
 
@@ -39,17 +39,25 @@ def load_entities(kb_dir: Path) -> dict[str, dict]:
 def alias_counts(links_dir: Path, entities: dict[str, dict]) -> dict[str, Counter]:
     """alias -> Counter(QID) over linked train mentions (NIL mentions are not KB candidates)."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    for path in sorted(links_dir.glob("*.jsonl")):
-        for link in read_jsonl(path):
-            if split_of(link["doc_id"]) == "train" and link["kb_id"] != NIL and link["kb_id"] in entities:
-                counts[link["text"]][link["kb_id"]] += 1
+    for link in load_link_records(links_dir).values():  # re-linked mentions count once, as re-linked
+        if split_of(link["doc_id"]) == "train" and link["kb_id"] != NIL and link["kb_id"] in entities:
+            counts[link["text"]][link["kb_id"]] += 1
     return counts
 
 
+# Capitalised particles belong to the name French news uses ("Le Pen", "De Gendt");
+# lower-case ones are dropped ("Dominique de Villepin" -> "Villepin").
+SURNAME_PARTICLES = {"Le", "La", "De", "Du", "Des", "Van", "Von", "Di", "Da", "Del", "Al", "El"}
+
+
 def surname(name: str) -> str | None:
-    """The last word of a person's name, the way French news refers back to people."""
+    """The family name of a person, the way French news refers back to people."""
     words = name.split()
-    return words[-1] if len(words) > 1 and len(words[-1]) > 2 and words[-1][0].isupper() else None
+    if len(words) < 2 or len(words[-1]) <= 2 or not words[-1][0].isupper():
+        return None
+    if len(words) > 2 and words[-2] in SURNAME_PARTICLES:
+        return f"{words[-2]} {words[-1]}"
+    return words[-1]
 
 
 def alias_priors(entities: dict[str, dict], counts: dict[str, Counter]) -> dict[str, dict[str, float]]:

@@ -1,8 +1,9 @@
 """Convert WiNER-fr (brat standoff) plus the project's annotation layers into one DocBin.
 
 Mapping: Person->PER, Organization->ORG, Location->LOC; other types are dropped; where kept
-spans nest, the outermost wins. Project layers (MONEY / POLICY_EVENT, corrections, links)
-are merged when present. Every span that is dropped or needs a token split is reported.
+spans nest, the outermost wins. Project layers (MONEY / POLICY_EVENT, adjudication,
+corrections) are merged when present; the links layer is not (scripts/link_corpus.py).
+Every span that is dropped or needs a token split is reported.
 Validated article JSONL files (scripts/import_annotations.py) can be added with --extra.
 """
 
@@ -101,7 +102,8 @@ def convert_document(
     stats["winer_spans_trimmed"] += sum(s["trimmed"] for s in kept)
     project = layers.spans_for(doc_id)
     replaced = {ann_id for span in project for ann_id in span.get("replaces_winer", [])}
-    spans = [CharSpan(s["start"], s["end"], s["label"], layers.kb_id(doc_id, s), "winer")
+    # Links are put on later (scripts/link_corpus.py): re-linking must not retrain the NER.
+    spans = [CharSpan(s["start"], s["end"], s["label"], "", "winer")
              for s in kept if s["id"] not in replaced]
     spans += [CharSpan(s["start"], s["end"], s["label"], "", "project") for s in project]
     stats["winer_spans_replaced_by_project"] += len([s for s in kept if s["id"] in replaced])
@@ -152,7 +154,7 @@ def main(
 ) -> None:
     """Convert WiNER-fr plus project layers into a DocBin of articles."""
     nlp = spacy.blank("fr")
-    layers = load_layers(layers_dir)
+    layers = load_layers(layers_dir, with_links=False)
     urls = article_url_map(winer_dir)
     paths = winer_document_paths(winer_dir)
     paths = paths[:limit] if limit else paths

@@ -4,7 +4,8 @@ annotations/
   money_policy/batch_*.jsonl   one line per reviewed article: MONEY / POLICY_EVENT spans
   agreement/adjudication.jsonl decisions on first/second-pass disagreements, applied on top
   corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete)
-  links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end)
+  links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end),
+                               put on the split corpora by scripts/link_corpus.py
 
 A MONEY / POLICY_EVENT layer is merged only once every article is marked reviewed:
 a half-read layer would teach the model that unread articles mention no money.
@@ -75,17 +76,15 @@ class ProjectLayers:
             return {**ann, "start": fix["start"], "end": fix["end"], "text": None}
         raise ValueError(f"{doc_id} {ann['id']}: unknown correction action {fix['action']!r}")
 
-    def kb_id(self, doc_id: str, span: dict) -> str:
-        return self.links.get((doc_id, span["start"], span["end"]), "")
-
     def summary(self) -> dict:
         labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
                 "spans": dict(labels), "corrections": len(self.corrections), "adjudicated": self.adjudicated,
-                "links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
+                **({"links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
+                   if self.links else {})}
 
 
-def load_layers(layers_dir: Path) -> ProjectLayers:
+def load_layers(layers_dir: Path, with_links: bool = True) -> ProjectLayers:
     layers = ProjectLayers()
     for path in sorted((layers_dir / "money_policy").glob("batch_*.jsonl")):
         for record in read_jsonl(path):
@@ -99,7 +98,20 @@ def load_layers(layers_dir: Path) -> ProjectLayers:
     for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
         for record in read_jsonl(path):
             layers.corrections[(record["doc_id"], record["winer_id"])] = record
-    for path in sorted((layers_dir / "links").glob("*.jsonl")):
-        for record in read_jsonl(path):
-            layers.links[(record["doc_id"], record["start"], record["end"])] = record["kb_id"]
+    if with_links:
+        layers.links = load_links(layers_dir / "links")
     return layers
+
+
+def load_link_records(links_dir: Path) -> dict[tuple[str, int, int], dict]:
+    """(doc_id, start, end) -> link record; a later file overrides an earlier one (re-linking)."""
+    records: dict[tuple[str, int, int], dict] = {}
+    for path in sorted(links_dir.glob("*.jsonl")):
+        for record in read_jsonl(path):
+            records[(record["doc_id"], record["start"], record["end"])] = record
+    return records
+
+
+def load_links(links_dir: Path) -> dict[tuple[str, int, int], str]:
+    """(doc_id, start, end) -> QID or NIL, after overrides."""
+    return {key: record["kb_id"] for key, record in load_link_records(links_dir).items()}

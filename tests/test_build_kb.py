@@ -80,3 +80,21 @@ def test_surnames_make_people_who_share_them_candidates(layers):
     priors = alias_priors(entities, alias_counts(links_dir, entities))
     assert sorted(priors["Bush"]) == ["Q207", "Q23505"]
     assert "Ma" in priors and "Q1359568" not in priors.get("Group", {})
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Marine Le Pen", "Le Pen"), ("Thomas De Gendt", "De Gendt"), ("Dominique de Villepin", "Villepin"),
+    ("Jack Ma", None), ("Emmanuel Macron", "Macron"), ("Madonna", None)])
+def test_surname_keeps_capitalised_particles(name, expected):
+    from build_kb import surname
+
+    assert surname(name) == expected
+
+
+def test_a_relinked_mention_counts_once_with_its_new_link(layers):
+    kb_dir, links_dir = layers
+    # batch_2 re-links the train mention "Ma" from Jack Ma to Alibaba: only the new link counts.
+    write_jsonl(links_dir / "batch_2.jsonl", [
+        {"doc_id": "2016_01_01-001", "start": 0, "end": 2, "text": "Ma", "label": "PER", "kb_id": "Q1359568"}])
+    entities = load_entities(kb_dir)
+    assert alias_counts(links_dir, entities) == {"Ma": Counter({"Q1359568": 1})}

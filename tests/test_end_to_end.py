@@ -1,4 +1,4 @@
-"""A tiny run of the whole path: corpus -> NER (3 steps) -> KB -> linker (2 steps) -> calibration
+"""A tiny run of the whole path: corpus -> links -> NER (3 steps) -> KB -> linker (2 steps) -> calibration
 -> assembled pipeline -> evaluation and report -> wheel -> fresh virtual environment.
 
 The pipeline is the default one (converted e5 transformer + NER), trained on a handful of
@@ -39,10 +39,11 @@ def tiny_corpus(workdir: Path) -> Path:
     run("scripts/convert_corpus.py", str(WINER_DIR), "annotations", str(workdir / "articles.spacy"),
         "--report", str(workdir / "report.json"))
     run("scripts/split_corpus.py", str(workdir / "articles.spacy"), str(workdir))
+    run("scripts/link_corpus.py", str(workdir), "annotations/links", str(workdir / "linked"))
     nlp = spacy.blank("fr")
     sizes = {"train": 6, "dev": 3, "test": 3}
     for split, size in sizes.items():
-        docs = list(DocBin().from_disk(workdir / f"{split}.spacy").get_docs(nlp.vocab))
+        docs = list(DocBin().from_disk(workdir / "linked" / f"{split}.spacy").get_docs(nlp.vocab))
         # Short articles with MONEY or POLICY_EVENT and a linked mention keep the run fast and
         # give every component something to learn from.
         docs.sort(key=lambda d: (not any(e.label_ in ("MONEY", "POLICY_EVENT") for e in d.ents),
