@@ -118,7 +118,9 @@ def float32_check(model: Path, texts: list[str], gold: list[Doc], labels: tuple[
     """The same pipeline without the bfloat16 switch: what the speed-up costs in accuracy."""
     nlp = spacy.load(model, exclude=["fr_news_cpu_bf16"])
     docs, seconds = predict(nlp, texts, "Same pipeline in float32")
-    return {"ner": scores_by_subset(docs, gold, labels)["all"], "words_per_second": round(words / seconds)}
+    return {"ner": scores_by_subset(docs, gold, labels)["all"],
+            "ner_per_org_loc": scores_by_subset(docs, gold, WINER_LABELS)["all"],
+            "words_per_second": round(words / seconds)}
 
 
 def print_summary(metrics: dict) -> None:

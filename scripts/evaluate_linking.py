@@ -2,7 +2,8 @@
 
 - accuracy on gold PER / ORG mentions that have a QID (gold entities given to the linker);
   baselines on the same mentions: a random candidate (expected accuracy), the highest prior,
-  and the oracle (a correct candidate exists);
+  and the oracle (a correct candidate exists); the same on the ambiguous mentions alone
+  (two or more candidates), where the linker's context can beat the prior;
 - NIL precision / recall over all gold PER / ORG mentions;
 - end to end: the NER's predicted entities linked, (start, end, QID) against gold, P / R / F.
 """
@@ -19,22 +20,36 @@ from corpus_rules import LINKED_LABELS, NIL
 from ner_scoring import prf
 
 
-def candidate_baselines(linker, gold_docs: list[Doc]) -> dict[str, float]:
-    """Random, highest-prior and oracle accuracy on gold mentions that have a QID."""
-    total = random_hits = prior_hits = oracle_hits = 0
+def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, bool]]:
+    """(number of candidates, gold among them, highest prior is gold) per gold mention with a QID,
+    in the order of link_gold_mentions."""
+    rows = []
     for doc in gold_docs:
         for ent in doc.ents:
             if ent.label_ not in LINKED_LABELS or ent.kb_id_ in ("", NIL):
                 continue
-            total += 1
             candidates = list(linker.get_candidates(linker.kb, ent))
-            ids = [c.entity_ for c in candidates]
-            if ent.kb_id_ in ids:
-                oracle_hits += 1
-                random_hits += 1 / len(ids)
-                prior_hits += max(candidates, key=lambda c: c.prior_prob).entity_ == ent.kb_id_
-    return {"mentions_with_qid": total, "random_baseline": round(random_hits / total, 4),
-            "prior_baseline": round(prior_hits / total, 4), "oracle": round(oracle_hits / total, 4)}
+            top = max(candidates, key=lambda c: c.prior_prob).entity_ if candidates else None
+            rows.append((len(candidates), ent.kb_id_ in {c.entity_ for c in candidates}, top == ent.kb_id_))
+    return rows
+
+
+def candidate_baselines(rows: list[tuple[int, bool, bool]]) -> dict[str, float]:
+    """Random, highest-prior and oracle accuracy on gold mentions that have a QID."""
+    total = max(len(rows), 1)
+    return {"mentions_with_qid": len(rows),
+            "random_baseline": round(sum(1 / n for n, hit, _ in rows if hit) / total, 4),
+            "prior_baseline": round(sum(top for _, _, top in rows) / total, 4),
+            "oracle": round(sum(hit for _, hit, _ in rows) / total, 4)}
+
+
+def ambiguous_subset(rows: list[tuple[int, bool, bool]], correct: list[bool]) -> dict:
+    """The mentions where the linker has to choose (two or more candidates, one of them right)."""
+    chosen = [(top, ok) for (n, hit, top), ok in zip(rows, correct, strict=True) if n > 1 and hit]
+    if not chosen:
+        return {"mentions": 0}
+    return {"mentions": len(chosen), "accuracy": round(sum(ok for _, ok in chosen) / len(chosen), 4),
+            "prior_baseline": round(sum(top for top, _ in chosen) / len(chosen), 4)}
 
 
 def linked_set(doc: Doc) -> set[tuple[int, int, str]]:
@@ -65,8 +80,10 @@ def main(
     gold = list(DocBin().from_disk(test_path).get_docs(nlp.vocab))
     rows = link_gold_mentions(nlp, gold)
     with_qid = [(g, p) for g, p, _ in rows if g != NIL]
-    metrics = {"accuracy": round(sum(g == p for g, p in with_qid) / len(with_qid), 4),
-               **candidate_baselines(nlp.get_pipe("entity_linker"), gold)}
+    candidates = candidate_rows(nlp.get_pipe("entity_linker"), gold)
+    correct = [g == p for g, p in with_qid]
+    metrics = {"accuracy": round(sum(correct) / max(len(correct), 1), 4), **candidate_baselines(candidates),
+               "ambiguous": ambiguous_subset(candidates, correct)}
     nil_tp = sum(g == NIL and p == NIL for g, p, _ in rows)
     metrics["nil"] = prf(nil_tp, sum(p == NIL for _, p, _ in rows), sum(g == NIL for g, _, _ in rows))
     predicted = list(DocBin().from_disk(predictions).get_docs(nlp.vocab))

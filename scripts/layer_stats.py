@@ -85,6 +85,8 @@ def main(
         typer.echo(f"{split:5} articles={counts[(split, 'articles')]} {row}")
     typer.echo(f"corrections of WiNER spans: {len(layers.corrections)}; "
                f"adjudicated decisions: {layers.adjudicated}")
+    changes = ", ".join(f"{k}={v}" for k, v in sorted(layers.reread_changes().items())) or "no change"
+    typer.echo(f"consistency re-read: {len(layers.rereads)} articles ({changes})")
     for problem in problems:
         typer.echo(f"PROBLEM {problem}", err=True)
     typer.echo(f"{len(problems)} problems")

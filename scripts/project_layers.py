@@ -3,6 +3,8 @@
 annotations/
   money_policy/batch_*.jsonl   one line per reviewed article: MONEY / POLICY_EVENT spans
   agreement/adjudication.jsonl decisions on first/second-pass disagreements, applied on top
+  reread/batch_*.jsonl         consistency re-read of the other articles under the adjudicated
+                               rules: remove/add decisions, applied on top of the first pass
   corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete)
   links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end),
                                put on the split corpora by scripts/link_corpus.py
@@ -36,6 +38,7 @@ class ProjectLayers:
     corrections: dict[tuple[str, str], dict] = field(default_factory=dict)
     links: dict[tuple[str, int, int], str] = field(default_factory=dict)
     adjudications: dict[str, list[dict]] = field(default_factory=dict)
+    rereads: dict[str, dict] = field(default_factory=dict)
     merged: bool = False
     coverage: tuple[int, int] = (0, 0)
 
@@ -49,13 +52,18 @@ class ProjectLayers:
         return sum(len(decisions) for decisions in self.adjudications.values())
 
     def final_spans(self, doc_id: str) -> list[dict]:
-        """First-pass spans with the adjudicated decisions applied."""
+        """First-pass spans with the adjudicated and re-read decisions applied."""
         spans = list(self.reviews.get(doc_id, {}).get("spans", []))
-        for decision in self.adjudications.get(doc_id, []):
+        decisions = [*self.adjudications.get(doc_id, []), *([self.rereads[doc_id]] if doc_id in self.rereads else [])]
+        for decision in decisions:
             removed = {(r["start"], r["end"], r["label"]) for r in decision.get("remove", [])}
             spans = [s for s in spans if (s["start"], s["end"], s["label"]) not in removed]
             spans += decision.get("add", [])
         return sorted(spans, key=lambda s: s["start"])
+
+    def reread_changes(self) -> Counter:
+        return Counter(f"{kind}_{span['label']}" for record in self.rereads.values()
+                       for kind in ("remove", "add") for span in record.get(kind, []))
 
     def spans_for(self, doc_id: str) -> list[dict]:
         """The spans the corpus uses: none until every article is reviewed."""
@@ -80,11 +88,12 @@ class ProjectLayers:
         labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
                 "spans": dict(labels), "corrections": len(self.corrections), "adjudicated": self.adjudicated,
+                "reread": len(self.rereads), "reread_changes": dict(self.reread_changes()),
                 **({"links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
                    if self.links else {})}
 
 
-def load_layers(layers_dir: Path, with_links: bool = True) -> ProjectLayers:
+def load_layers(layers_dir: Path, with_links: bool = True, with_rereads: bool = True) -> ProjectLayers:
     layers = ProjectLayers()
     for path in sorted((layers_dir / "money_policy").glob("batch_*.jsonl")):
         for record in read_jsonl(path):
@@ -95,6 +104,11 @@ def load_layers(layers_dir: Path, with_links: bool = True) -> ProjectLayers:
     if adjudication.exists():
         for record in read_jsonl(adjudication):
             layers.adjudications.setdefault(record["doc_id"], []).append(record)
+    for path in sorted((layers_dir / "reread").glob("batch_*.jsonl")) if with_rereads else []:
+        for record in read_jsonl(path):
+            if record["doc_id"] in layers.rereads or record["doc_id"] in layers.adjudications:
+                raise ValueError(f"{path}: article {record['doc_id']} re-read twice or already adjudicated")
+            layers.rereads[record["doc_id"]] = record
     for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
         for record in read_jsonl(path):
             layers.corrections[(record["doc_id"], record["winer_id"])] = record

@@ -163,6 +163,23 @@ def main(
     typer.echo(f"Wrote {output_dir}/evaluation.md, evaluation.html, metrics.json")
 
 
+def speed_table(metrics: dict) -> list[str]:
+    def f(block: dict, key: str) -> str:
+        return f"{block[key]['overall']['f']:.3f}" if key in block else "—"
+
+    speed = metrics["speed"]
+    shipped = {"ner": metrics["ner"]["all"], "ner_per_org_loc": metrics["ner_per_org_loc"]["all"]}
+    rows = [("this pipeline, as shipped", speed["words_per_second"], shipped)]
+    if "float32" in metrics:
+        rows.append(("the same, encoder in float32 (`fr_news_cpu_bf16` disabled)",
+                     metrics["float32"]["words_per_second"], metrics["float32"]))
+    if "baseline_fr_core_news_md" in metrics:
+        rows.append(("fr_core_news_md", speed.get("baseline_words_per_second", 0),
+                     {"ner_per_org_loc": metrics["baseline_fr_core_news_md"]["all"]}))
+    return ["| pipeline | words per second | F PER/ORG/LOC | F all labels |", "|---|---|---|---|",
+            *(f"| {name} | {wps:,} | {f(block, 'ner_per_org_loc')} | {f(block, 'ner')} |" for name, wps, block in rows)]
+
+
 def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> list[str]:
     speed = metrics["speed"]
     lines = ["# Evaluation report", "",
@@ -184,12 +201,11 @@ def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> li
              *comparison_table(metrics, cnn), "",
              "## Entity linking", ""]
     lines += linking_section(metrics.get("linking"))
-    lines += ["", "## Speed and size", "",
-              "| pipeline | words per second |", "|---|---|",
-              f"| this pipeline | {speed['words_per_second']:,} |",
-              f"| fr_core_news_md | {speed.get('baseline_words_per_second', 0):,} |", "",
-              f"Measured side by side in one run over the test articles with `nlp.pipe(batch_size="
-              f"{speed['batch_size']})` on {speed['machine']}. Model size on disk: {folder_size_mb(model)} MB.", ""]
+    lines += ["", "## Speed and size", ""] + speed_table(metrics) + [
+              "", f"Measured side by side in one run over the test articles with `nlp.pipe(batch_size="
+              f"{speed['batch_size']})` on {speed['machine']}; the shipped pipeline includes NER, linking and "
+              "money normalisation, and runs its encoder in bfloat16 on CPUs with native bfloat16 (AMX or "
+              f"AVX-512 BF16). Model size on disk: {folder_size_mb(model)} MB.", ""]
     if has_curve:
         lines += ["## Learning curve", "", "![learning curve](learning_curve.png)", ""]
     lines += ["## The seed article (never trained on)", "", bracketed(seed_doc), "",
@@ -198,6 +214,16 @@ def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> li
         lines += [f"### {article['doc_id']} (F {article['f']:.3f})", "", bracketed(by_id[article["doc_id"]]), ""]
     lines += ["displaCy renderings of these articles are in `evaluation.html`."]
     return lines
+
+
+def ambiguity_lines(ambiguous: dict | None) -> list[str]:
+    if not ambiguous:
+        return []
+    if not ambiguous["mentions"]:
+        return ["None of these mentions has two or more candidates in the knowledge base, so on this test set "
+                "the linker cannot show that its context model beats the prior.", ""]
+    return [f"On the {ambiguous['mentions']} of them with two or more candidates (one right): linker "
+            f"{ambiguous['accuracy']:.3f}, highest prior {ambiguous['prior_baseline']:.3f}.", ""]
 
 
 def linking_section(linking: dict | None) -> list[str]:
@@ -209,7 +235,7 @@ def linking_section(linking: dict | None) -> list[str]:
             "| linker | highest prior | random candidate | oracle (a correct candidate exists) |",
             "|---|---|---|---|",
             f"| {linking['accuracy']:.3f} | {linking['prior_baseline']:.3f} | {linking['random_baseline']:.3f} | "
-            f"{linking['oracle']:.3f} |", "",
+            f"{linking['oracle']:.3f} |", "", *ambiguity_lines(linking.get("ambiguous")),
             f"NIL decisions over all {linking['gold_mentions']} gold PER/ORG mentions: precision {nil['p']:.3f}, "
             f"recall {nil['r']:.3f}. End to end (predicted entities, then links; exact span and QID): "
             f"P {e2e['p']:.3f}, R {e2e['r']:.3f}, F {e2e['f']:.3f}."]

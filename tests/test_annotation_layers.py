@@ -1,11 +1,15 @@
 """The project's MONEY / POLICY_EVENT layers are complete, consistent with the texts, and agreed."""
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from agreement import agreement
 from conftest import ROOT, WINER_DIR
 from layer_stats import check_article
+from project_layers import load_layers
 
 
 def test_layer_statistics_and_checks_pass():
@@ -40,3 +44,25 @@ def test_agreement_counts_exact_matches_only():
     assert scores["MONEY"]["f"] == 1.0
     assert scores["POLICY_EVENT"]["f"] == 0.0
     assert len(disagreements) == 2
+
+
+def test_reread_decisions_apply_after_adjudication_and_cover_the_other_articles(tmp_path):
+    def write(path, records):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    loi = {"start": 3, "end": 30, "label": "POLICY_EVENT", "text": "loi visant à réformer le code"}
+    write(tmp_path / "money_policy" / "batch_1.jsonl", [
+        {"doc_id": "a", "reviewed": True, "spans": [loi]}, {"doc_id": "b", "reviewed": True, "spans": [loi]}])
+    write(tmp_path / "agreement" / "adjudication.jsonl", [{"doc_id": "b", "remove": [], "add": []}])
+    write(tmp_path / "reread" / "batch_1.jsonl", [
+        {"doc_id": "a", "remove": [loi], "add": [{"start": 3, "end": 6, "label": "POLICY_EVENT", "text": "loi"}]}])
+    layers = load_layers(tmp_path)
+    assert [(s["start"], s["end"]) for s in layers.final_spans("a")] == [(3, 6)]
+    assert [(s["start"], s["end"]) for s in layers.final_spans("b")] == [(3, 30)]
+    assert layers.reread_changes() == {"remove_POLICY_EVENT": 1, "add_POLICY_EVENT": 1}
+    assert load_layers(tmp_path, with_rereads=False).final_spans("a") == [loi]
+    # An adjudicated article is settled: a re-read decision on it is an error, not a silent override.
+    write(tmp_path / "reread" / "batch_2.jsonl", [{"doc_id": "b", "remove": [], "add": []}])
+    with pytest.raises(ValueError, match="already adjudicated"):
+        load_layers(tmp_path)

@@ -100,12 +100,21 @@ def test_frozen_word_embeddings_are_unchanged(trained: Path):
     assert (trained_embeddings == original["embeddings.word_embeddings.weight"]).all()
     trained_layer = hf_model.encoder.layer[11].output.dense.weight.detach().numpy()
     assert not (trained_layer == original["encoder.layer.11.output.dense.weight"]).all()
+    # configs/transformer_cpu.cfg freezes the embedding block and layers 0-3; layer 4 trains.
+    frozen_layers = nlp.config["initialize"]["after_init"]["frozen_layers"]
+    assert frozen_layers == 4
+    for layer in range(frozen_layers + 1):
+        weights = hf_model.encoder.layer[layer].attention.self.query.weight.detach().numpy()
+        unchanged = (weights == original[f"encoder.layer.{layer}.attention.self.query.weight"]).all()
+        assert unchanged == (layer < frozen_layers), layer
+    positions = hf_model.embeddings.position_embeddings.weight.detach().numpy()
+    assert (positions == original["embeddings.position_embeddings.weight"]).all()
 
 
 def test_assembled_pipeline_links_and_normalises_money(pipeline: Path):
     nlp = _load(pipeline)
-    assert nlp.pipe_names == ["transformer", "ner", "sentencizer", "entity_linker", "fr_news_link_scorer",
-                              "money_normalizer"]
+    assert nlp.pipe_names == ["fr_news_cpu_bf16", "transformer", "ner", "sentencizer", "entity_linker",
+                              "fr_news_link_scorer", "money_normalizer"]
     doc = nlp.make_doc(SENTENCE)
     start = SENTENCE.index("Jack Ma")
     money = SENTENCE.index("50 milliards de dollars")
@@ -134,6 +143,13 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert set(baseline) == {"PER", "ORG", "LOC", "overall"}
     assert baseline["overall"]["f"] > 0.3  # fr_core_news_md finds entities on any article
     assert metrics["speed"]["words_per_second"] > 0
+    from custom_functions import cpu_has_native_bf16
+
+    # On a CPU with native bfloat16 the shipped pipeline runs its encoder in bf16, and the
+    # evaluation measures the same pipeline in float32 beside it.
+    assert ("float32" in metrics) == cpu_has_native_bf16()
+    if "float32" in metrics:
+        assert metrics["float32"]["words_per_second"] > 0 and "overall" in metrics["float32"]["ner"]
     linking_path = tiny_corpus / "linking.json"
     run("scripts/evaluate_linking.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(predictions),
         str(linking_path), *CODE_ARGS)
@@ -141,6 +157,7 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert linking["mentions_with_qid"] > 0
     assert linking["random_baseline"] <= linking["oracle"] and linking["prior_baseline"] <= linking["oracle"]
     assert linking["accuracy"] <= linking["oracle"]
+    assert linking["ambiguous"]["mentions"] <= linking["mentions_with_qid"]
     reports = tiny_corpus / "reports"
     run("scripts/report.py", str(metrics_path), str(predictions), str(pipeline), "seeds/alibaba-ia-cloud-2025.jsonl",
         str(reports), "--linking-metrics", str(linking_path), *CODE_ARGS)

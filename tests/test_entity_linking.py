@@ -10,7 +10,7 @@ from spacy.training import Example
 
 import entity_linking  # noqa: F401  (registers fr_news_link_scorer)
 from calibrate_linker import fit, link_gold_mentions
-from evaluate_linking import candidate_baselines
+from evaluate_linking import ambiguous_subset, candidate_baselines, candidate_rows
 
 TEXTS = [
     ("Jack Ma a fondé Alibaba à Hangzhou.", [("Jack Ma", "PER", "Q1137062"), ("Alibaba", "ORG", "Q1359568")]),
@@ -84,7 +84,7 @@ def test_calibration_and_baselines(linker_nlp):
     assert rows[2][2] is None  # "Ma Long" has no candidate: NIL without a score
     calibration = fit(rows)
     assert 0.0 <= calibration["threshold"] < 1.0 and calibration["dev_mentions"] == 5
-    baselines = candidate_baselines(linker_nlp.get_pipe("entity_linker"), golds)
+    baselines = candidate_baselines(candidate_rows(linker_nlp.get_pipe("entity_linker"), golds))
     assert baselines["mentions_with_qid"] == 4
     assert baselines["oracle"] == 1.0
     assert baselines["random_baseline"] == pytest.approx((1 + 1 + 1 + 0.5) / 4, abs=1e-4)
@@ -98,3 +98,14 @@ def test_scores_survive_docbin(linker_nlp):
     restored = next(DocBin(docs=[doc], store_user_data=True).get_docs(linker_nlp.vocab))
     assert isinstance(restored.ents[0], Span)
     assert [e._.kb_score for e in restored.ents] == [e._.kb_score for e in doc.ents]
+
+
+def test_baselines_and_the_ambiguous_subset():
+    # (candidates, gold among them, highest prior is gold) for four mentions with a QID
+    rows = [(1, True, True), (2, True, False), (2, True, True), (3, False, False)]
+    assert candidate_baselines(rows) == {"mentions_with_qid": 4, "random_baseline": 0.5, "prior_baseline": 0.5,
+                                         "oracle": 0.75}
+    # Mentions 2 and 3 are ambiguous; the linker is right where the prior is wrong and vice versa.
+    assert ambiguous_subset(rows, [True, True, False, False]) == {"mentions": 2, "accuracy": 0.5,
+                                                                  "prior_baseline": 0.5}
+    assert ambiguous_subset(rows[:1], [True]) == {"mentions": 0}
