@@ -154,7 +154,7 @@ def main(
 ) -> None:
     """Convert WiNER-fr plus project layers into a DocBin of articles."""
     nlp = spacy.blank("fr")
-    layers = load_layers(layers_dir, with_links=False)
+    layers = load_layers(layers_dir)
     urls = article_url_map(winer_dir)
     paths = winer_document_paths(winer_dir)
     paths = paths[:limit] if limit else paths

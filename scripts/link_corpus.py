@@ -26,7 +26,7 @@ def link_doc(doc: Doc, links: dict[tuple[str, int, int], str], stats: Counter) -
         kb_id = ent.kb_id_
         if ent.label_ in LINKED_LABELS and not kb_id:
             kb_id = links.get((doc_id, ent.start_char, ent.end_char), "")
-            stats["qid" if kb_id not in ("", NIL) else kb_id or "no_link_record"] += 1
+            stats["no_link_record" if not kb_id else NIL if kb_id == NIL else "qid"] += 1
         ents.append(Span(doc, ent.start, ent.end, label=ent.label_, kb_id=kb_id))
     doc.ents = ents
     return doc

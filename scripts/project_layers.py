@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus_rules import NIL, PROJECT_LAYER_LABELS
+from corpus_rules import PROJECT_LAYER_LABELS
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -36,7 +36,6 @@ def read_jsonl(path: Path) -> list[dict]:
 class ProjectLayers:
     reviews: dict[str, dict] = field(default_factory=dict)
     corrections: dict[tuple[str, str], dict] = field(default_factory=dict)
-    links: dict[tuple[str, int, int], str] = field(default_factory=dict)
     adjudications: dict[str, list[dict]] = field(default_factory=dict)
     rereads: dict[str, dict] = field(default_factory=dict)
     merged: bool = False
@@ -54,8 +53,8 @@ class ProjectLayers:
     def final_spans(self, doc_id: str) -> list[dict]:
         """First-pass spans with the adjudicated and re-read decisions applied."""
         spans = list(self.reviews.get(doc_id, {}).get("spans", []))
-        decisions = [*self.adjudications.get(doc_id, []), *([self.rereads[doc_id]] if doc_id in self.rereads else [])]
-        for decision in decisions:
+        reread = self.rereads.get(doc_id)
+        for decision in [*self.adjudications.get(doc_id, []), *([reread] if reread else [])]:
             removed = {(r["start"], r["end"], r["label"]) for r in decision.get("remove", [])}
             spans = [s for s in spans if (s["start"], s["end"], s["label"]) not in removed]
             spans += decision.get("add", [])
@@ -88,12 +87,11 @@ class ProjectLayers:
         labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
                 "spans": dict(labels), "corrections": len(self.corrections), "adjudicated": self.adjudicated,
-                "reread": len(self.rereads), "reread_changes": dict(self.reread_changes()),
-                **({"links": len(self.links), "linked_to_qid": sum(v != NIL for v in self.links.values())}
-                   if self.links else {})}
+                "reread": len(self.rereads), "reread_changes": dict(self.reread_changes())}
 
 
-def load_layers(layers_dir: Path, with_links: bool = True, with_rereads: bool = True) -> ProjectLayers:
+def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
+    """The span layers; the links layer is read apart (load_links), by the linking steps only."""
     layers = ProjectLayers()
     for path in sorted((layers_dir / "money_policy").glob("batch_*.jsonl")):
         for record in read_jsonl(path):
@@ -112,8 +110,6 @@ def load_layers(layers_dir: Path, with_links: bool = True, with_rereads: bool = 
     for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
         for record in read_jsonl(path):
             layers.corrections[(record["doc_id"], record["winer_id"])] = record
-    if with_links:
-        layers.links = load_links(layers_dir / "links")
     return layers
 
 
