@@ -1,5 +1,6 @@
-"""Assemble the shipped pipeline: the trained transformer + NER, the entity linker with its
-calibrated link scorer, MONEY normalisation, and the CPU bfloat16 switch for the encoder.
+"""Assemble the shipped pipeline: the trained transformer + NER, the MONEY and POLICY_EVENT
+boundary rules, the entity linker with its calibrated link scorer, MONEY normalisation, and the
+CPU bfloat16 switch for the encoder.
 
 Components trained apart (the linker) or with nothing to learn (sentencizer, scorer, money)
 are added after training, so the evaluation and the package use exactly the same pipeline.
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import spacy
 import typer
+from spacy.language import Language
 
 
 def main(
@@ -19,12 +21,14 @@ def main(
     calibration: Path = typer.Option(None, help="calibration.json from calibrate_linker.py"),
     code: list[Path] = typer.Option([], help="Files registering the custom components"),
 ) -> None:
-    """Add fr_news_cpu_bf16 first, the linker (when given) and money_normalizer after the NER; save."""
+    """Add fr_news_cpu_bf16 first, the boundary rules and the linker (when given) after the NER,
+    money_normalizer last; save."""
     for path in code:
         spacy.util.import_file(path.stem, path)
     nlp = spacy.load(trained)
     if linker is not None:
         add_linker(nlp, spacy.load(linker), json.loads(calibration.read_text()) if calibration else {})
+    add_boundary_rules(nlp)
     if "transformer" in nlp.pipe_names and "fr_news_cpu_bf16" not in nlp.pipe_names:
         nlp.add_pipe("fr_news_cpu_bf16", first=True)
     if "money_normalizer" not in nlp.pipe_names:
@@ -33,7 +37,15 @@ def main(
     typer.echo(f"Saved {output} with pipeline {nlp.pipe_names}")
 
 
-def add_linker(nlp, linker_nlp, calibration: dict) -> None:
+def add_boundary_rules(nlp: Language) -> None:
+    """Right after the NER: MONEY spans by the amount grammar, then POLICY_EVENT ends trimmed."""
+    if "money_boundaries" not in nlp.pipe_names:
+        nlp.add_pipe("money_boundaries", after="ner")
+    if "fr_news_entity_boundaries" not in nlp.pipe_names:
+        nlp.add_pipe("fr_news_entity_boundaries", after="money_boundaries")
+
+
+def add_linker(nlp: Language, linker_nlp: Language, calibration: dict) -> None:
     nlp.add_pipe("sentencizer", source=linker_nlp, after="ner")
     nlp.add_pipe("entity_linker", source=linker_nlp, after="sentencizer")
     config = {k: calibration[k] for k in ("slope", "intercept", "threshold") if k in calibration}

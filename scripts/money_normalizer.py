@@ -455,6 +455,72 @@ def parse_currency(text: str, context: str = "") -> tuple[str | None, int]:
     return _resolve(_raw_currency(text), text, context), 1
 
 
+# ---------------------------------------------------------------- MONEY boundaries
+
+# Where a MONEY span starts and ends, written from ANNOTATION.md's MONEY rules: a number (digits
+# or words) with its scale, an optional range ("20 et 30", "2 à 3"), then the currency with its
+# nationality; or a sign before the number ("US$ 5 millions"). Approximators stay outside because
+# nothing here matches them. The NER finds the amounts; this grammar fixes where they end, which
+# is where a transformer trained on 165 spans errs ("16 millions de francs] suisses").
+_NUMBER_WORD = (r"(?:zéro|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
+                r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille|demie?)")
+_SPACE = r"[ \u00a0\u202f\u2009]"
+_DIGIT_AMOUNT = rf"\d+(?:{_SPACE}\d{{3}}(?!\d))*(?:[.,]\d+)?"
+_WORD_AMOUNT = rf"{_NUMBER_WORD}(?:(?:-|{_SPACE}+|{_SPACE}+et{_SPACE}+){_NUMBER_WORD})*"
+_COLLECTIVE = r"une?\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|centaine|millier)s?"
+_SCALE = (rf"(?:(?:{_SPACE}*|-)(?:de{_SPACE}+)?(?:millions?|milliards?|billions?|trillions?)"
+          rf"(?:{_SPACE}+et{_SPACE}+demie?)?|{_SPACE}*(?:Mds?|Mrds?|Mio|M|k|bn)(?![^\W\d_]))")
+_QUANTITY = rf"(?:{_DIGIT_AMOUNT}|(?i:{_COLLECTIVE}|{_WORD_AMOUNT}))(?i:{_SCALE})?"
+_RANGE = rf"{_QUANTITY}(?:{_SPACE}*(?P<connector>[-–]|(?i:à|et)){_SPACE}*(?P<high>{_QUANTITY}))?"
+_PREFIX_SIGN = r"(?:US{_SPACE}?\$|\$US|[CA]\$|HK\$|[€$£¥₹₽₩₺₪])".replace("{_SPACE}", _SPACE)
+_SUFFIX_SIGN = rf"(?:[€$£¥₹₽₩₺₪](?:{_SPACE}?(?:US|CA|CAN)(?![^\W\d_]))?|US\$|[CA]\$|HK\$)"
+
+
+def _currency_words() -> str:
+    """Each currency word with the qualifiers money_normalizer reads (the nationality is in the span)."""
+    alternatives = []
+    for family in _FAMILIES:
+        if not family.words:
+            continue
+        qualifiers = "|".join(pattern for pattern, _ in family.qualifiers)
+        qualifier = rf"(?:{_SPACE}+(?:(?:de|du|des){_SPACE}+|d')?(?:{qualifiers}))?" if qualifiers else ""
+        alternatives.append(rf"(?:{family.words}){qualifier}(?![^\W\d_])")
+    return "|".join([*alternatives, r"centimes?(?:{_SPACE}+d['’]euros?)?(?![^\W\d_])".replace("{_SPACE}", _SPACE)])
+
+
+def _sign_qualifier() -> str:
+    """The nationality after a sign: "71,50 $ américains"."""
+    dollar = next(family for family in _FAMILIES if family.words == r"dollars?")
+    return rf"(?:{_SPACE}+(?i:{'|'.join(pattern for pattern, _ in dollar.qualifiers)})(?![^\W\d_]))?"
+
+
+_CURRENCY_AFTER = (rf"(?:{_SPACE}*(?i:d['’]{_SPACE}*|de{_SPACE}+)?(?i:{_currency_words()})"
+                   rf"|{_SPACE}*(?:de{_SPACE}+(?=US\$))?{_SUFFIX_SIGN}{_sign_qualifier()}|{_SPACE}+(?:{'|'.join(sorted(_ISO_CODES))})(?![A-Za-z]))")
+_UNNAMED_RANGE = re.sub(r"\?P<\w+>", "?:", _RANGE)  # a pattern names a group once
+_MONEY_PATTERN = re.compile(
+    rf"(?<![\w.,$€£¥])(?:{_PREFIX_SIGN}{_SPACE}*{_UNNAMED_RANGE}|{_RANGE}{_CURRENCY_AFTER})(?![\w$€£¥])"
+)
+
+
+# "et" joins a range only after "entre" or "respectivement": "calibre 7,65 et 104 000 euros" is not one.
+_ET_RANGE_CUE = re.compile(r"(?:\bentre|\brespectivement(?:\s+(?:à|de))?)\s*$", re.IGNORECASE)
+# A lone "un"/"une" before these words is an article: "un livre", "une couronne olympique".
+_NOT_MONEY = re.compile(r"une?\s+(?:livre|couronne)", re.IGNORECASE)
+
+
+def find_money(text: str) -> list[tuple[int, int]]:
+    """Character offsets of the amounts of money in text, by ANNOTATION.md's boundary rules."""
+    spans = []
+    for match in _MONEY_PATTERN.finditer(text):
+        start, end = match.span()
+        connector = (match.group("connector") or "").lower()
+        if connector == "et" and not _ET_RANGE_CUE.search(text[max(0, start - 30):start]):
+            start = match.start("high")
+        if not _NOT_MONEY.fullmatch(text[start:end]):
+            spans.append((start, end))
+    return spans
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -563,6 +629,58 @@ class MoneyNormalizer:
             return ""
         doc, width = span.doc, self.context_tokens
         return doc[max(0, span.start - width):min(len(doc), span.end + width)].text
+
+
+class MoneyBoundaries:
+    """Sets MONEY entities' boundaries by find_money's grammar; runs after the NER, before money_normalizer.
+
+    A grammar match replaces the MONEY entities it overlaps, and is added where no entity is. An
+    entity of a yield_labels label that starts before the amount is cut before it (ANNOTATION.md:
+    a POLICY_EVENT ends before its amount); over any other entity the NER's decision stands. MONEY
+    entities that no match overlaps are kept when keep_unmatched (amounts the grammar does not
+    know), else dropped.
+    """
+
+    def __init__(self, label: str = "MONEY", keep_unmatched: bool = True,
+                 yield_labels: tuple[str, ...] = ("POLICY_EVENT",)) -> None:
+        self.label = label
+        self.keep_unmatched = keep_unmatched
+        self.yield_labels = set(yield_labels)
+
+    def __call__(self, doc: Doc) -> Doc:
+        entities = list(doc.ents)
+        for start, end in find_money(doc.text):
+            span = doc.char_span(start, end, label=self.label, alignment_mode="expand")
+            if span is None:
+                continue
+            overlapping = [e for e in entities if e.start < span.end and span.start < e.end]
+            others = [e for e in overlapping if e.label_ != self.label]
+            if any(e.label_ not in self.yield_labels or e.start >= span.start for e in others):
+                continue  # the NER's decision stands
+            # "[plan de relance] de [750 milliards d'euros]": the event ends before the amount.
+            shortened = [Span(doc, e.start, span.start, label=e.label_) for e in others]
+            entities = [e for e in entities if e not in overlapping] + shortened + [span]
+        if not self.keep_unmatched:
+            matched = {(s, e) for s, e in find_money(doc.text)}
+            entities = [e for e in entities if e.label_ != self.label or self._covers(e, matched)]
+        doc.ents = sorted(entities, key=lambda e: e.start)
+        return doc
+
+    @staticmethod
+    def _covers(span: Span, matches: set[tuple[int, int]]) -> bool:
+        return any(start < span.end_char and span.start_char < end for start, end in matches)
+
+
+@Language.factory(
+    "money_boundaries",
+    default_config={"label": "MONEY", "keep_unmatched": True, "yield_labels": ["POLICY_EVENT"]},
+    assigns=["doc.ents"],
+    requires=["doc.ents"],
+)
+def create_money_boundaries(
+    nlp: Language, name: str, label: str, keep_unmatched: bool, yield_labels: list[str]
+) -> MoneyBoundaries:
+    return MoneyBoundaries(label=label, keep_unmatched=keep_unmatched, yield_labels=tuple(yield_labels))
 
 
 @Language.factory(

@@ -21,7 +21,8 @@ from conftest import ROOT, WINER_DIR, converted_transformer_path
 from corpus_rules import LABELS
 
 SENTENCE = "Le groupe chinois Alibaba investira 50 milliards de dollars à Hangzhou, a dit Jack Ma."
-CODE = ["scripts/custom_functions.py", "scripts/money_normalizer.py", "scripts/entity_linking.py"]
+CODE = ["scripts/custom_functions.py", "scripts/money_normalizer.py", "scripts/entity_linking.py",
+        "scripts/boundary_rules.py"]
 CODE_ARGS = [arg for path in CODE for arg in ("--code", path)]
 
 
@@ -113,7 +114,8 @@ def test_frozen_word_embeddings_are_unchanged(trained: Path):
 
 def test_assembled_pipeline_links_and_normalises_money(pipeline: Path):
     nlp = _load(pipeline)
-    assert nlp.pipe_names == ["fr_news_cpu_bf16", "transformer", "ner", "sentencizer", "entity_linker",
+    assert nlp.pipe_names == ["fr_news_cpu_bf16", "transformer", "ner", "money_boundaries",
+                              "fr_news_entity_boundaries", "sentencizer", "entity_linker",
                               "fr_news_link_scorer", "money_normalizer"]
     doc = nlp.make_doc(SENTENCE)
     start = SENTENCE.index("Jack Ma")
