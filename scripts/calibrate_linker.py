@@ -1,5 +1,6 @@
 """Calibrate the link score on the dev split: logistic regression of "the chosen QID is right"
-on the raw linker score, then the probability cut-off below which a mention is NIL.
+on the chosen candidate's features (entity_linking.FEATURES: linker score, context similarity,
+prior), then the probability cut-off below which a mention is NIL.
 
 The cut-off maximises dev accuracy over all gold PER / ORG mentions (a QID is right when it
 equals the gold QID; NIL is right when the gold is NIL). Writes calibration.json.
@@ -15,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from spacy.tokens import Doc, DocBin, Span
 
 from corpus_rules import LINKED_LABELS, NIL
+from entity_linking import FEATURES
 
 LINKING_COMPONENTS = ("sentencizer", "entity_linker", "fr_news_link_scorer")
 
@@ -34,8 +36,11 @@ def unlinked_copy(nlp, gold: Doc) -> Doc:
     return doc
 
 
-def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[tuple[str, str, float | None]]:
-    """(gold id, predicted id, raw score) for every gold PER / ORG mention."""
+Row = tuple[str, str, dict[str, float] | None]
+
+
+def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[Row]:
+    """(gold id, predicted id, features of the chosen candidate or None) for every gold PER / ORG mention."""
     rows = []
     for gold in gold_docs:
         doc = link(nlp, unlinked_copy(nlp, gold))
@@ -43,24 +48,25 @@ def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[tuple[str, str, float 
         for ent in gold.ents:
             if ent.label_ in LINKED_LABELS:
                 guess = predicted[(ent.start_char, ent.end_char)]
-                rows.append((ent.kb_id_ or NIL, guess.kb_id_ or NIL, guess._.kb_raw_score))
+                rows.append((ent.kb_id_ or NIL, guess.kb_id_ or NIL, guess._.kb_features))
     return rows
 
 
-def fit(rows: list[tuple[str, str, float | None]]) -> dict:
-    scored = [(gold, guess, raw) for gold, guess, raw in rows if raw is not None]
-    x = numpy.array([[raw] for _, _, raw in scored])
+def fit(rows: list[Row]) -> dict:
+    scored = [(gold, guess, features) for gold, guess, features in rows if features is not None]
+    x = numpy.array([[features[name] for name in FEATURES] for _, _, features in scored]).reshape(-1, len(FEATURES))
     y = numpy.array([gold == guess for gold, guess, _ in scored])
     if len(set(y)) < 2:
         # Degenerate dev set (tiny runs): a constant probability equal to the observed rate.
         rate = min(max(float(y.mean()) if len(y) else 0.5, 0.02), 0.98)
-        slope, intercept = 0.0, float(numpy.log(rate / (1 - rate)))
+        weights, intercept = dict.fromkeys(FEATURES, 0.0), float(numpy.log(rate / (1 - rate)))
         probabilities = numpy.full(len(y), rate)
     else:
         model = LogisticRegression().fit(x, y)
-        slope, intercept = float(model.coef_[0][0]), float(model.intercept_[0])
+        weights = {name: float(w) for name, w in zip(FEATURES, model.coef_[0], strict=True)}
+        intercept = float(model.intercept_[0])
         probabilities = model.predict_proba(x)[:, 1]
-    unscored_right = sum(gold == NIL for gold, _, raw in rows if raw is None)
+    unscored_right = sum(gold == NIL for gold, _, features in rows if features is None)
 
     def accuracy(threshold: float) -> float:
         right = sum((guess if p >= threshold else NIL) == gold
@@ -69,7 +75,7 @@ def fit(rows: list[tuple[str, str, float | None]]) -> dict:
 
     grid = [i / 100 for i in range(0, 100)]
     best = max(grid, key=accuracy)
-    return {"slope": slope, "intercept": intercept, "threshold": best, "dev_accuracy": round(accuracy(best), 4),
+    return {"weights": weights, "intercept": intercept, "threshold": best, "dev_accuracy": round(accuracy(best), 4),
             "dev_accuracy_without_threshold": round(accuracy(0.0), 4), "dev_mentions": len(rows),
             "dev_mentions_with_candidates": len(scored)}
 

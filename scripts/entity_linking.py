@@ -8,6 +8,11 @@ turns it into a probability with a logistic calibration fitted on the dev split
 probability is below the calibrated threshold. Users can apply their own cut-off on
 `kb_score`.
 
+The calibration reads three features of the chosen candidate (FEATURES): the linker's score,
+the context similarity and the prior. The score alone says little: an alias with one candidate
+has prior 1 and so score 1 whatever the context; the similarity is what tells a sentence about
+the French Sénat from one about another senate.
+
 Shipped inside the packaged pipeline with `spacy package --code`: spaCy and numpy only.
 """
 
@@ -18,32 +23,40 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 NIL = "NIL"
+FEATURES = ("raw", "similarity", "prior")
 
 if not Span.has_extension("kb_score"):
     Span.set_extension("kb_score", default=None)
 if not Span.has_extension("kb_raw_score"):
     Span.set_extension("kb_raw_score", default=None)
+if not Span.has_extension("kb_features"):
+    Span.set_extension("kb_features", default=None)
 
 
 @Language.factory(
     "fr_news_link_scorer",
-    default_config={"linker": "entity_linker", "slope": 1.0, "intercept": 0.0, "threshold": 0.0},
+    default_config={"linker": "entity_linker", "weights": {"raw": 1.0, "similarity": 0.0, "prior": 0.0},
+                    "intercept": 0.0, "threshold": 0.0},
 )
-def make_link_scorer(nlp: Language, name: str, linker: str, slope: float, intercept: float,
+def make_link_scorer(nlp: Language, name: str, linker: str, weights: dict[str, float], intercept: float,
                      threshold: float) -> "LinkScorer":
-    return LinkScorer(nlp, linker, slope, intercept, threshold)
+    return LinkScorer(nlp, linker, weights, intercept, threshold)
 
 
 class LinkScorer:
-    def __init__(self, nlp: Language, linker: str, slope: float, intercept: float, threshold: float):
+    def __init__(self, nlp: Language, linker: str, weights: dict[str, float], intercept: float, threshold: float):
+        unknown = set(weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"fr_news_link_scorer: unknown feature weights {sorted(unknown)}; known: {FEATURES}")
         self.nlp = nlp
         self.linker_name = linker
-        self.slope = slope
+        self.weights = {name: float(weights.get(name, 0.0)) for name in FEATURES}
         self.intercept = intercept
         self.threshold = threshold
 
-    def probability(self, raw: float) -> float:
-        return 1.0 / (1.0 + math.exp(-(self.slope * raw + self.intercept)))
+    def probability(self, features: dict[str, float]) -> float:
+        logit = self.intercept + sum(self.weights[name] * features[name] for name in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
 
     def __call__(self, doc: Doc) -> Doc:
         linker = self.nlp.get_pipe(self.linker_name)
@@ -69,9 +82,10 @@ class LinkScorer:
         sims = vectors @ sentence_vector / numpy.where(norms == 0, 1.0, norms)
         scores = priors + sims - priors * sims
         best = int(scores.argmax())
-        raw = float(scores[best])
-        ent._.kb_raw_score = raw
-        ent._.kb_score = self.probability(raw)
+        features = {"raw": float(scores[best]), "similarity": float(sims[best]), "prior": float(priors[best])}
+        ent._.kb_raw_score = features["raw"]
+        ent._.kb_features = features
+        ent._.kb_score = self.probability(features)
         _set_kb_id(ent, candidates[best].entity_ if ent._.kb_score >= self.threshold else NIL)
 
 

@@ -63,6 +63,23 @@ def test_scorer_sets_probabilities_and_kb_ids(linker_nlp):
     assert 0.0 < by_text["Jack Ma"]._.kb_score < 1.0
     raw = by_text["Jack Ma"]._.kb_raw_score
     assert by_text["Jack Ma"]._.kb_score == pytest.approx(1 / (1 + math.exp(-raw)))
+    features = by_text["Jack Ma"]._.kb_features
+    assert features["raw"] == pytest.approx(features["prior"] + features["similarity"]
+                                            - features["prior"] * features["similarity"])
+
+
+def test_calibrated_weights_read_the_similarity(linker_nlp):
+    scorer = linker_nlp.get_pipe("fr_news_link_scorer")
+    saved = scorer.weights
+    scorer.weights = {"raw": 0.0, "similarity": 4.0, "prior": 0.0}
+    try:
+        close = scorer.probability({"raw": 1.0, "similarity": 0.9, "prior": 1.0})
+        far = scorer.probability({"raw": 1.0, "similarity": 0.1, "prior": 1.0})
+        assert close > far  # same raw score, different context: the score now differs
+    finally:
+        scorer.weights = saved
+    with pytest.raises(ValueError, match="unknown feature"):
+        type(scorer)(linker_nlp, "entity_linker", {"slope": 1.0}, 0.0, 0.0)
 
 
 def test_threshold_turns_weak_links_into_nil(linker_nlp):
@@ -84,6 +101,7 @@ def test_calibration_and_baselines(linker_nlp):
     assert rows[2][2] is None  # "Ma Long" has no candidate: NIL without a score
     calibration = fit(rows)
     assert 0.0 <= calibration["threshold"] < 1.0 and calibration["dev_mentions"] == 5
+    assert set(calibration["weights"]) == {"raw", "similarity", "prior"}
     baselines = candidate_baselines(candidate_rows(linker_nlp.get_pipe("entity_linker"), golds))
     assert baselines["mentions_with_qid"] == 4
     assert baselines["oracle"] == 1.0
