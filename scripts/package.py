@@ -35,7 +35,12 @@ social-media text; MONEY and POLICY_EVENT follow the project's annotation guidel
 What each entity carries: `ent.kb_id_` for PER / ORG (a Wikidata QID from the bundled knowledge
 base, or NIL) with `ent._.kb_score`, a probability calibrated on the dev articles (set your own
 cut-off on it); for MONEY, `ent._.amount` (Decimal), `ent._.amount_range` and `ent._.currency`
-(ISO 4217, None when unknown). The knowledge base covers a few hundred verified entities of
+(ISO 4217, None when unknown). Two rule components follow the NER and apply the annotation
+guidelines' boundaries: `money_boundaries` sets where each amount starts and ends (number, scale,
+range, currency and its nationality: "16 millions de francs suisses") and adds amounts the NER
+missed; `fr_news_entity_boundaries` trims POLICY_EVENT ends (no trailing "de", "qui", punctuation,
+no sentence end or title/date break inside). Remove either with `exclude=[...]`.
+The knowledge base covers a few hundred verified entities of
 2016-2018 news: most people and organisations outside it get NIL.
 
 On CPUs with native bfloat16 (AMX, AVX-512 BF16) the first component, `fr_news_cpu_bf16`, runs the

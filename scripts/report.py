@@ -157,7 +157,7 @@ def main(
     predicted = list(DocBin().from_disk(predictions_path).get_docs(nlp.vocab))
     by_id = {doc.user_data.get("doc_id"): doc for doc in predicted}
     worst = sorted((a for a in metrics["per_article"] if a["support"] >= 5), key=lambda a: a["f"])[:WORST_ARTICLES]
-    sections = build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve)
+    sections = build_markdown(metrics, cnn, model, nlp.pipe_names, seed_doc, worst, by_id, has_curve)
     (output_dir / "evaluation.md").write_text("\n".join(sections) + "\n", encoding="utf-8")
     write_html(output_dir, sections, seed_doc, [(a, by_id[a["doc_id"]]) for a in worst])
     typer.echo(f"Wrote {output_dir}/evaluation.md, evaluation.html, metrics.json")
@@ -180,13 +180,14 @@ def speed_table(metrics: dict) -> list[str]:
             *(f"| {name} | {wps:,} | {f(block, 'ner_per_org_loc')} | {f(block, 'ner')} |" for name, wps, block in rows)]
 
 
-def build_markdown(metrics, cnn, model, seed_doc, worst, by_id, has_curve) -> list[str]:
+def build_markdown(metrics, cnn, model, pipe_names, seed_doc, worst, by_id, has_curve) -> list[str]:
     speed = metrics["speed"]
     lines = ["# Evaluation report", "",
              f"Pipeline `{model}` on the {metrics['test_articles']} held-out 2018 Wikinews articles "
              f"({metrics['test_words']:,} words), exact-match spans (character offsets). "
              f"{metrics['live_blog_articles']} of them are the daily December 2018 \"Gilets jaunes\" live-blog "
              "posts, reported separately below.", "",
+             f"Components, in order: {', '.join(f'`{name}`' for name in pipe_names)}.", "",
              "## Scores per label (all test articles)", "",
              *score_table(metrics["ner"]["all"], metrics["ner"]["all_ci95"]), "",
              "![F per label](f_per_label.png)", "",
