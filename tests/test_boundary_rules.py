@@ -81,9 +81,16 @@ def test_money_boundaries_leave_other_labels_and_unknown_amounts():
     ("une mesure de circulation alternée a été mise en place", "mesure de circulation alternée a été",
      "mesure de circulation alternée"),
     ("Japon : les élections\n\n22 octobre 2017 . – Le parti", "élections\n\n22 octobre 2017", "élections"),
-    ("un amendement réduisant la prescription. Ces infractions, qui", "amendement réduisant la prescription. Ces",
-     "amendement réduisant la prescription"),
+    ("un accord de paix avec les rebelles. Ces infractions, qui", "accord de paix avec les rebelles. Ces",
+     "accord de paix avec les rebelles"),
     ("la loi Travail a été votée", "loi Travail", "loi Travail"),
+    ("signature d'un nouveau décret sur l'immigration", "nouveau décret sur l'immigration",
+     "décret sur l'immigration"),
+    ("le premier tour de la primaire", "le premier tour de la primaire", "premier tour de la primaire"),
+    ("une loi réduisant la prescription", "loi réduisant la prescription", "loi"),
+    ("la réforme constitutionnelle permettant à Pierre", "réforme constitutionnelle permettant à Pierre",
+     "réforme constitutionnelle"),
+    ("le plan important de relance", "plan important de relance", "plan important de relance"),
 ])
 def test_entity_boundaries_trim_policy_events(text: str, predicted: str, expected: str):
     doc = doc_with(text, [(predicted, "POLICY_EVENT")])
