@@ -17,14 +17,14 @@ import typer
 from spacy.kb import InMemoryLookupKB
 
 from corpus_rules import NIL, QID_PATTERN, split_of
-from project_layers import load_link_records, read_jsonl
+from project_layers import layer_files, load_link_records, read_jsonl
 
 UNSEEN_ALIAS_MASS = 0.9  # total prior of an alias seen only in the entity file
 
 
 def load_entities(kb_dir: Path) -> dict[str, dict]:
     entities: dict[str, dict] = {}
-    for path in sorted(kb_dir.glob("entities_*.jsonl")):
+    for path in layer_files(kb_dir, "entities_*.jsonl"):
         for record in read_jsonl(path):
             qid = record["qid"]
             if not QID_PATTERN.match(qid):

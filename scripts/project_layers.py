@@ -14,11 +14,24 @@ a half-read layer would teach the model that unread articles mention no money.
 """
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_rules import PROJECT_LAYER_LABELS
+
+
+def layer_files(folder: Path, pattern: str = "*.jsonl") -> list[Path]:
+    """The layer's files in batch order, numbers read as numbers: batch_2 before batch_11.
+
+    Order matters where a later file overrides an earlier one (links, corrections); a plain
+    sort would put batch_11 before batch_2.
+    """
+    def key(path: Path) -> list:
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+    return sorted(folder.glob(pattern), key=key)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -93,7 +106,7 @@ class ProjectLayers:
 def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
     """The span layers; the links layer is read apart (load_links), by the linking steps only."""
     layers = ProjectLayers()
-    for path in sorted((layers_dir / "money_policy").glob("batch_*.jsonl")):
+    for path in layer_files(layers_dir / "money_policy", "batch_*.jsonl"):
         for record in read_jsonl(path):
             if record["doc_id"] in layers.reviews:
                 raise ValueError(f"{path}: article {record['doc_id']} reviewed twice in the first pass")
@@ -102,12 +115,12 @@ def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
     if adjudication.exists():
         for record in read_jsonl(adjudication):
             layers.adjudications.setdefault(record["doc_id"], []).append(record)
-    for path in sorted((layers_dir / "reread").glob("batch_*.jsonl")) if with_rereads else []:
+    for path in layer_files(layers_dir / "reread", "batch_*.jsonl") if with_rereads else []:
         for record in read_jsonl(path):
             if record["doc_id"] in layers.rereads or record["doc_id"] in layers.adjudications:
                 raise ValueError(f"{path}: article {record['doc_id']} re-read twice or already adjudicated")
             layers.rereads[record["doc_id"]] = record
-    for path in sorted((layers_dir / "corrections").glob("*.jsonl")):
+    for path in layer_files(layers_dir / "corrections"):
         for record in read_jsonl(path):
             layers.corrections[(record["doc_id"], record["winer_id"])] = record
     return layers
@@ -116,7 +129,7 @@ def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
 def load_link_records(links_dir: Path) -> dict[tuple[str, int, int], dict]:
     """(doc_id, start, end) -> link record; a later file overrides an earlier one (re-linking)."""
     records: dict[tuple[str, int, int], dict] = {}
-    for path in sorted(links_dir.glob("*.jsonl")):
+    for path in layer_files(links_dir):
         for record in read_jsonl(path):
             records[(record["doc_id"], record["start"], record["end"])] = record
     return records

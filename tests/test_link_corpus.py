@@ -46,3 +46,12 @@ def test_links_with_overrides_reach_the_linked_corpus_only(tmp_path):
     assert {e.kb_id_ for e in original.ents} == {""}
     report = json.loads((output / "link_report.json").read_text())
     assert report["train"] == {"no_link_record": 1, "qid": 2}
+
+
+def test_batch_11_overrides_batch_2(tmp_path):
+    doc_id = "2016_01_01-001"
+    record = {"doc_id": doc_id, "start": 0, "end": 7, "text": "Jack Ma", "label": "PER"}
+    write_jsonl(tmp_path / "batch_1.jsonl", [{**record, "kb_id": "NIL"}])
+    write_jsonl(tmp_path / "batch_2.jsonl", [{**record, "kb_id": "Q1"}])
+    write_jsonl(tmp_path / "batch_11.jsonl", [{**record, "kb_id": "Q1137062"}])
+    assert load_links(tmp_path)[(doc_id, 0, 7)] == "Q1137062"
