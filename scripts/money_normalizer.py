@@ -472,7 +472,7 @@ _SCALE = (rf"(?:(?:{_SPACE}*|-)(?:de{_SPACE}+)?(?:millions?|milliards?|billions?
           rf"(?:{_SPACE}+et{_SPACE}+demie?)?|{_SPACE}*(?:Mds?|Mrds?|Mio|M|k|bn)(?![^\W\d_]))")
 _QUANTITY = rf"(?:{_DIGIT_AMOUNT}|(?i:{_COLLECTIVE}|{_WORD_AMOUNT}))(?i:{_SCALE})?"
 _RANGE = rf"{_QUANTITY}(?:{_SPACE}*(?P<connector>[-–]|(?i:à|et)){_SPACE}*(?P<high>{_QUANTITY}))?"
-_PREFIX_SIGN = r"(?:US{_SPACE}?\$|\$US|[CA]\$|HK\$|[€$£¥₹₽₩₺₪])".replace("{_SPACE}", _SPACE)
+_PREFIX_SIGN = rf"(?:US{_SPACE}?\$|\$US|[CA]\$|HK\$|[€$£¥₹₽₩₺₪])"
 _SUFFIX_SIGN = rf"(?:[€$£¥₹₽₩₺₪](?:{_SPACE}?(?:US|CA|CAN)(?![^\W\d_]))?|US\$|[CA]\$|HK\$)"
 
 
@@ -485,7 +485,7 @@ def _currency_words() -> str:
         qualifiers = "|".join(pattern for pattern, _ in family.qualifiers)
         qualifier = rf"(?:{_SPACE}+(?:(?:de|du|des){_SPACE}+|d')?(?:{qualifiers}))?" if qualifiers else ""
         alternatives.append(rf"(?:{family.words}){qualifier}(?![^\W\d_])")
-    return "|".join([*alternatives, r"centimes?(?:{_SPACE}+d['’]euros?)?(?![^\W\d_])".replace("{_SPACE}", _SPACE)])
+    return "|".join([*alternatives, rf"centimes?(?:{_SPACE}+d['’]euros?)?(?![^\W\d_])"])
 
 
 def _sign_qualifier() -> str:
@@ -648,8 +648,8 @@ class MoneyBoundaries:
         self.yield_labels = set(yield_labels)
 
     def __call__(self, doc: Doc) -> Doc:
-        entities = list(doc.ents)
-        for start, end in find_money(doc.text):
+        entities, matches = list(doc.ents), find_money(doc.text)
+        for start, end in matches:
             span = doc.char_span(start, end, label=self.label, alignment_mode="expand")
             if span is None:
                 continue
@@ -661,13 +661,12 @@ class MoneyBoundaries:
             shortened = [Span(doc, e.start, span.start, label=e.label_) for e in others]
             entities = [e for e in entities if e not in overlapping] + shortened + [span]
         if not self.keep_unmatched:
-            matched = {(s, e) for s, e in find_money(doc.text)}
-            entities = [e for e in entities if e.label_ != self.label or self._covers(e, matched)]
+            entities = [e for e in entities if e.label_ != self.label or self._covers(e, matches)]
         doc.ents = sorted(entities, key=lambda e: e.start)
         return doc
 
     @staticmethod
-    def _covers(span: Span, matches: set[tuple[int, int]]) -> bool:
+    def _covers(span: Span, matches: list[tuple[int, int]]) -> bool:
         return any(start < span.end_char and span.start_char < end for start, end in matches)
 
 
