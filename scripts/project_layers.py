@@ -92,8 +92,9 @@ class ProjectLayers:
             return None
         if fix["action"] == "relabel":
             return {**ann, "type": "", "label": fix["label"]}
-        if fix["action"] == "reoffset":
-            return {**ann, "start": fix["start"], "end": fix["end"], "text": None}
+        if fix["action"] == "reoffset":  # may also relabel: a truncated span of the wrong type
+            moved = {**ann, "start": fix["start"], "end": fix["end"], "text": None}
+            return {**moved, "type": "", "label": fix["label"]} if "label" in fix else moved
         raise ValueError(f"{doc_id} {ann['id']}: unknown correction action {fix['action']!r}")
 
     def summary(self) -> dict:

@@ -66,3 +66,22 @@ def test_reread_decisions_apply_after_adjudication_and_cover_the_other_articles(
     write(tmp_path / "reread" / "batch_2.jsonl", [{"doc_id": "b", "remove": [], "add": []}])
     with pytest.raises(ValueError, match="already adjudicated"):
         load_layers(tmp_path)
+
+
+def test_corrections_delete_relabel_move_and_move_with_a_new_label():
+    from project_layers import ProjectLayers
+
+    ann = {"id": "T1", "start": 10, "end": 19, "type": "Person", "label": "PER", "text": "Haussmann"}
+    layers = ProjectLayers(corrections={
+        ("d1", "T1"): {"action": "delete"},
+        ("d2", "T1"): {"action": "relabel", "label": "ORG"},
+        ("d3", "T1"): {"action": "reoffset", "start": 0, "end": 19},
+        ("d4", "T1"): {"action": "reoffset", "start": 0, "end": 19, "label": "LOC"},
+    })
+    assert layers.correct("d1", ann) is None
+    assert layers.correct("d2", ann)["label"] == "ORG"
+    moved = layers.correct("d3", ann)
+    assert (moved["start"], moved["end"], moved["label"]) == (0, 19, "PER")
+    moved_and_relabelled = layers.correct("d4", ann)
+    assert (moved_and_relabelled["start"], moved_and_relabelled["label"]) == (0, "LOC")
+    assert layers.correct("d5", ann) is ann
