@@ -48,7 +48,7 @@ def add_boundary_rules(nlp: Language) -> None:
 def add_linker(nlp: Language, linker_nlp: Language, calibration: dict) -> None:
     nlp.add_pipe("sentencizer", source=linker_nlp, after="ner")
     nlp.add_pipe("entity_linker", source=linker_nlp, after="sentencizer")
-    config = {k: calibration[k] for k in ("weights", "intercept", "threshold") if k in calibration}
+    config = {k: calibration[k] for k in ("weights", "intercept", "threshold", "ranker") if k in calibration}
     nlp.add_pipe("fr_news_link_scorer", after="entity_linker", config=config)
 
 

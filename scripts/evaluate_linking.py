@@ -1,9 +1,10 @@
 """Score entity linking on held-out articles, next to three baselines on the same mentions.
 
 - accuracy on gold PER / ORG mentions that have a QID (gold entities given to the linker);
-  baselines on the same mentions: a random candidate (expected accuracy), the highest prior,
-  and the oracle (a correct candidate exists); the same on the ambiguous mentions alone
-  (two or more candidates), where the linker's context can beat the prior;
+  baselines on the same mentions: a random candidate (expected accuracy), the highest prior
+  (expected accuracy: ties, as among the candidates of a surname never seen in train, are broken
+  at random, not in the KB's order), and the oracle (a correct candidate exists); the same on
+  the ambiguous mentions alone (two or more candidates), where the context can beat the prior;
 - NIL precision / recall over all gold PER / ORG mentions;
 - end to end: the NER's predicted entities linked, (start, end, QID) against gold, P / R / F.
 """
@@ -20,8 +21,18 @@ from corpus_rules import LINKED_LABELS, NIL
 from ner_scoring import prf
 
 
-def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, bool]]:
-    """(number of candidates, gold among them, highest prior is gold) per gold mention with a QID,
+def prior_credit(candidates: list, gold: str) -> float:
+    """The highest-prior baseline's expected accuracy on one mention: candidates tied at the
+    highest prior (an alias never seen in train) are chosen between at random."""
+    if not candidates:
+        return 0.0
+    top = max(c.prior_prob for c in candidates)
+    tied = [c.entity_ for c in candidates if c.prior_prob == top]
+    return (gold in tied) / len(tied)
+
+
+def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, float]]:
+    """(number of candidates, gold among them, highest-prior credit) per gold mention with a QID,
     in the order of link_gold_mentions."""
     rows = []
     for doc in gold_docs:
@@ -29,12 +40,12 @@ def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, bool]]
             if ent.label_ not in LINKED_LABELS or ent.kb_id_ in ("", NIL):
                 continue
             candidates = list(linker.get_candidates(linker.kb, ent))
-            top = max(candidates, key=lambda c: c.prior_prob).entity_ if candidates else None
-            rows.append((len(candidates), ent.kb_id_ in {c.entity_ for c in candidates}, top == ent.kb_id_))
+            rows.append((len(candidates), ent.kb_id_ in {c.entity_ for c in candidates},
+                         prior_credit(candidates, ent.kb_id_)))
     return rows
 
 
-def candidate_baselines(rows: list[tuple[int, bool, bool]]) -> dict[str, float]:
+def candidate_baselines(rows: list[tuple[int, bool, float]]) -> dict[str, float]:
     """Random, highest-prior and oracle accuracy on gold mentions that have a QID."""
     total = max(len(rows), 1)
     return {"mentions_with_qid": len(rows),
@@ -43,7 +54,7 @@ def candidate_baselines(rows: list[tuple[int, bool, bool]]) -> dict[str, float]:
             "oracle": round(sum(hit for _, hit, _ in rows) / total, 4)}
 
 
-def ambiguous_subset(rows: list[tuple[int, bool, bool]], correct: list[bool]) -> dict:
+def ambiguous_subset(rows: list[tuple[int, bool, float]], correct: list[bool]) -> dict:
     """The mentions where the linker has to choose (two or more candidates, one of them right)."""
     chosen = [(top, ok) for (n, hit, top), ok in zip(rows, correct, strict=True) if n > 1 and hit]
     if not chosen:

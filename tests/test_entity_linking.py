@@ -2,6 +2,7 @@
 
 import math
 
+import numpy
 import pytest
 import spacy
 from spacy.kb import InMemoryLookupKB
@@ -127,3 +128,64 @@ def test_baselines_and_the_ambiguous_subset():
     assert ambiguous_subset(rows, [True, True, False, False]) == {"mentions": 2, "accuracy": 0.5,
                                                                   "prior_baseline": 0.5}
     assert ambiguous_subset(rows[:1], [True]) == {"mentions": 0}
+
+
+class Candidate:
+    def __init__(self, entity_: str, prior_prob: float):
+        self.entity_, self.prior_prob = entity_, prior_prob
+
+
+def test_prior_baseline_breaks_ties_at_random():
+    from evaluate_linking import prior_credit
+
+    surname = [Candidate("Q190628", 0.3), Candidate("Q207", 0.3), Candidate("Q23505", 0.3)]
+    assert prior_credit(surname, "Q190628") == pytest.approx(1 / 3)  # not 1 because it sorts first
+    assert prior_credit([Candidate("Q1", 0.9), Candidate("Q2", 0.1)], "Q2") == 0.0
+    assert prior_credit([], "Q1") == 0.0
+
+
+def test_ranker_lets_the_context_overrule_the_prior(linker_nlp):
+    scorer = linker_nlp.get_pipe("fr_news_link_scorer")
+    encoded = []
+
+    def encode_like_q2(texts):  # a sentence embedding pointing at Q2's KB vector
+        encoded.extend(texts)
+        return numpy.array([[0.0, 0.0, 1.0]] * len(texts))
+
+    scorer.encode_context = encode_like_q2
+    try:
+        for ranker, expected in (({"context": 1.0}, "Q2"), ({"prior": 1.0}, "Q1137062")):
+            scorer.ranker = ranker
+            doc = gold_doc(linker_nlp, *TEXTS[2])
+            for _, component in linker_nlp.pipeline:
+                doc = component(doc)
+            assert {e.text: e.kb_id_ for e in doc.ents}["Ma"] == expected
+        # Only the ambiguous "Ma" was encoded, never the single-candidate "Alibaba".
+        assert encoded == ["Le fondateur d'Alibaba, Ma, parle."]
+    finally:
+        scorer.ranker = {}
+        del scorer.encode_context
+
+
+def test_fit_ranker_learns_the_context_where_priors_tie():
+    from calibrate_linker import fit_ranker
+
+    rows = []
+    for i in range(12):  # two tied candidates; the gold one is always closer to the context
+        gold = i % 2
+        context = numpy.array([0.80, 0.82]) if gold else numpy.array([0.82, 0.80])
+        rows.append(({"prior": numpy.array([0.45, 0.45]), "similarity": numpy.array([0.1, 0.1]),
+                      "context": context}, gold))
+    fitted = fit_ranker(rows)
+    assert fitted["ranker"]["context"] > 0
+    assert fitted["ranker_train_accuracy"] == 1.0 and fitted["prior_train_accuracy"] == 0.5
+    assert fit_ranker(rows[:3]) == {"ranker": {}, "ranker_mentions": 3}
+
+
+def test_threshold_must_beat_the_noise():
+    from calibrate_linker import choose_threshold
+
+    # 500 mentions: a cut-off that wins one mention (0.002) is within one standard error: none.
+    assert choose_threshold(lambda t: 0.976 if t >= 0.9 else 0.974, 500) == 0.0
+    # One that wins 10 % of them is kept, at its lowest value.
+    assert choose_threshold(lambda t: 0.95 if t >= 0.5 else 0.85, 500) == 0.5
