@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from spacy.tokens import Doc, DocBin, Span
 
 from corpus_rules import LINKED_LABELS, NIL
-from entity_linking import FEATURES, RANK_FEATURES
+from entity_linking import FEATURES, RANK_FEATURES, best_candidate
 
 LINKING_COMPONENTS = ("sentencizer", "entity_linker", "fr_news_link_scorer")
 
@@ -99,21 +99,26 @@ RankRow = tuple[dict[str, numpy.ndarray], int]
 def ranking_rows(nlp, gold_docs: list[Doc]) -> list[RankRow]:
     """(features per candidate, index of the gold candidate) for gold mentions with two or more
     candidates, one of them the gold QID."""
-    linker, scorer = nlp.get_pipe("entity_linker"), nlp.get_pipe("fr_news_link_scorer")
+    scorer = nlp.get_pipe("fr_news_link_scorer")
     rows = []
     for gold in gold_docs:
-        if not any(ent.label_ in LINKED_LABELS for ent in gold.ents):
-            continue
+        gold_ids = {(e.start_char, e.end_char): e.kb_id_ for e in gold.ents}
         doc = nlp.get_pipe("sentencizer")(unlinked_copy(nlp, gold))
-        encodings = linker.model.ops.to_numpy(linker.model.predict([doc]))
-        for ent, encoding, gold_ent in zip(doc.ents, encodings, gold.ents, strict=True):
-            if ent.label_ not in LINKED_LABELS or gold_ent.kb_id_ in ("", NIL):
-                continue
-            candidates, features = scorer.candidate_features(ent, linker, encoding, with_context=True)
+        for ent, candidates, features in scorer.mention_features(doc, with_context=True):
             qids = [c.entity_ for c in candidates]
-            if len(qids) > 1 and gold_ent.kb_id_ in qids:
-                rows.append(({name: features[name] for name in RANK_FEATURES}, qids.index(gold_ent.kb_id_)))
+            gold_id = gold_ids[(ent.start_char, ent.end_char)]
+            if len(qids) > 1 and gold_id in qids:
+                rows.append(({name: features[name] for name in RANK_FEATURES}, qids.index(gold_id)))
     return rows
+
+
+def prior_credit(priors: numpy.ndarray, gold: int) -> float:
+    """The highest-prior baseline's expected accuracy on one mention (gold: the gold candidate's
+    index, -1 when absent): candidates tied at the highest prior are chosen between at random."""
+    if not len(priors):
+        return 0.0
+    tied = numpy.flatnonzero(priors == priors.max())
+    return float(gold in tied) / len(tied)
 
 
 def fit_ranker(rows: list[RankRow]) -> dict:
@@ -127,16 +132,9 @@ def fit_ranker(rows: list[RankRow]) -> dict:
     model = LogisticRegression(fit_intercept=False).fit(x / scale, y)
     weights = {name: float(w / s) for name, w, s in zip(RANK_FEATURES, model.coef_[0], scale, strict=True)}
 
-    def ranked_right(f: dict, gold: int) -> bool:
-        return int(sum(weights[n] * f[n] for n in RANK_FEATURES).argmax()) == gold
-
-    def prior_credit(f: dict, gold: int) -> float:  # ties broken at random: expected accuracy
-        tied = numpy.flatnonzero(f["prior"] == f["prior"].max())
-        return float(gold in tied) / len(tied)
-
     return {"ranker": weights, "ranker_mentions": len(rows),
-            "ranker_train_accuracy": round(sum(ranked_right(f, g) for f, g in rows) / len(rows), 4),
-            "prior_train_accuracy": round(sum(prior_credit(f, g) for f, g in rows) / len(rows), 4)}
+            "ranker_train_accuracy": round(sum(best_candidate(weights, f) == g for f, g in rows) / len(rows), 4),
+            "prior_train_accuracy": round(sum(prior_credit(f["prior"], g) for f, g in rows) / len(rows), 4)}
 
 
 def main(

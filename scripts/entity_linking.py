@@ -26,6 +26,7 @@ Shipped inside the packaged pipeline with `spacy package --code`: spaCy, numpy a
 """
 
 import math
+from collections.abc import Iterator
 
 import numpy
 from spacy.language import Language
@@ -85,17 +86,22 @@ class LinkScorer:
         return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
 
     def __call__(self, doc: Doc) -> Doc:
+        for ent, candidates, values in self.mention_features(doc):
+            self._score(ent, candidates, values)
+        return doc
+
+    def mention_features(self, doc: Doc, with_context: bool | None = None) -> Iterator[tuple[Span, list, dict]]:
+        """(entity, candidates, features per candidate) for each entity the linker does not discard."""
         linker = self.nlp.get_pipe(self.linker_name)
         entities = list(doc.ents)
         if not any(ent.label_ not in linker.labels_discard for ent in entities):
-            return doc
+            return
         # The linker's encoder gives one context vector per entity (its sentence), as in
         # EntityLinker.predict.
         encodings = linker.model.ops.to_numpy(linker.model.predict([doc]))
         for ent, encoding in zip(entities, encodings, strict=True):
             if ent.label_ not in linker.labels_discard:
-                self._score(ent, linker, encoding)
-        return doc
+                yield ent, *self.candidate_features(ent, linker, encoding, with_context)
 
     def candidate_features(self, ent: Span, linker, sentence_vector: numpy.ndarray,
                            with_context: bool | None = None) -> tuple[list, dict]:
@@ -115,23 +121,26 @@ class LinkScorer:
             features["context"] = _cosines(vectors, context)
         return candidates, features
 
-    def choose(self, features: dict[str, numpy.ndarray]) -> int:
-        if not self.ranker or len(features["raw"]) == 1:
-            return int(features["raw"].argmax())
-        scores = sum(weight * features[name] for name, weight in self.ranker.items() if name in features)
-        return int(numpy.asarray(scores).argmax())
-
-    def _score(self, ent: Span, linker, sentence_vector: numpy.ndarray) -> None:
-        candidates, values = self.candidate_features(ent, linker, sentence_vector)
+    def _score(self, ent: Span, candidates: list, values: dict[str, numpy.ndarray]) -> None:
         if not candidates:
             _set_kb_id(ent, NIL)
             return
-        best = self.choose(values)
+        best = best_candidate(self.ranker, values)
         features = {name: float(values[name][best]) for name in FEATURES}
         ent._.kb_raw_score = features["raw"]
         ent._.kb_features = features
         ent._.kb_score = self.probability(features)
         _set_kb_id(ent, candidates[best].entity_ if ent._.kb_score >= self.threshold else NIL)
+
+
+def best_candidate(ranker: dict[str, float], features: dict[str, numpy.ndarray]) -> int:
+    """The ranker's choice; spaCy's rule (the "raw" score) without a ranker or with one candidate."""
+    if not ranker:
+        return int(features["raw"].argmax())
+    if len(features["prior"]) == 1:
+        return 0
+    scores = sum(weight * features[name] for name, weight in ranker.items() if name in features)
+    return int(numpy.asarray(scores).argmax())
 
 
 def _cosines(vectors: numpy.ndarray, vector: numpy.ndarray) -> numpy.ndarray:

@@ -12,23 +12,14 @@
 import json
 from pathlib import Path
 
+import numpy
 import spacy
 import typer
 from spacy.tokens import Doc, DocBin
 
-from calibrate_linker import link, link_gold_mentions, unlinked_copy
+from calibrate_linker import link, link_gold_mentions, prior_credit, unlinked_copy
 from corpus_rules import LINKED_LABELS, NIL
 from ner_scoring import prf
-
-
-def prior_credit(candidates: list, gold: str) -> float:
-    """The highest-prior baseline's expected accuracy on one mention: candidates tied at the
-    highest prior (an alias never seen in train) are chosen between at random."""
-    if not candidates:
-        return 0.0
-    top = max(c.prior_prob for c in candidates)
-    tied = [c.entity_ for c in candidates if c.prior_prob == top]
-    return (gold in tied) / len(tied)
 
 
 def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, float]]:
@@ -40,8 +31,10 @@ def candidate_rows(linker, gold_docs: list[Doc]) -> list[tuple[int, bool, float]
             if ent.label_ not in LINKED_LABELS or ent.kb_id_ in ("", NIL):
                 continue
             candidates = list(linker.get_candidates(linker.kb, ent))
-            rows.append((len(candidates), ent.kb_id_ in {c.entity_ for c in candidates},
-                         prior_credit(candidates, ent.kb_id_)))
+            qids = [c.entity_ for c in candidates]
+            gold = qids.index(ent.kb_id_) if ent.kb_id_ in qids else -1
+            priors = numpy.array([c.prior_prob for c in candidates])
+            rows.append((len(candidates), gold >= 0, prior_credit(priors, gold)))
     return rows
 
 

@@ -130,18 +130,14 @@ def test_baselines_and_the_ambiguous_subset():
     assert ambiguous_subset(rows[:1], [True]) == {"mentions": 0}
 
 
-class Candidate:
-    def __init__(self, entity_: str, prior_prob: float):
-        self.entity_, self.prior_prob = entity_, prior_prob
-
-
 def test_prior_baseline_breaks_ties_at_random():
-    from evaluate_linking import prior_credit
+    from calibrate_linker import prior_credit
 
-    surname = [Candidate("Q190628", 0.3), Candidate("Q207", 0.3), Candidate("Q23505", 0.3)]
-    assert prior_credit(surname, "Q190628") == pytest.approx(1 / 3)  # not 1 because it sorts first
-    assert prior_credit([Candidate("Q1", 0.9), Candidate("Q2", 0.1)], "Q2") == 0.0
-    assert prior_credit([], "Q1") == 0.0
+    surname = numpy.array([0.3, 0.3, 0.3])  # Barbara, George W. and George H. W. Bush
+    assert prior_credit(surname, 0) == pytest.approx(1 / 3)  # not 1 because it sorts first
+    assert prior_credit(numpy.array([0.9, 0.1]), 1) == 0.0
+    assert prior_credit(numpy.array([0.9, 0.1]), -1) == 0.0  # gold not among the candidates
+    assert prior_credit(numpy.array([]), -1) == 0.0
 
 
 def test_ranker_lets_the_context_overrule_the_prior(linker_nlp):
