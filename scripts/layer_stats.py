@@ -2,7 +2,8 @@
 
 Checks every span against the article text (offsets, span text, word boundaries, no
 overlap between project spans, overlaps with WiNER PER/ORG/LOC spans declared in
-`replaces_winer`), prints counts per label and split, and ends with one machine-readable
+`replaces_winer`) and every span added where WiNER missed one (fits the text, overlaps
+nothing), prints counts per label and split, and ends with one machine-readable
 line: reviewed=<n>/1191 money=<n> policy_event=<n> double_annotated=<n>.
 Exits 1 when a check fails.
 """
@@ -51,6 +52,33 @@ def kept_winer_spans(ann_path: Path) -> list[dict]:
     return [a for a in read_brat(ann_path) if a["type"] in WINER_TYPE_TO_LABEL]
 
 
+def check_additions(doc_id: str, text: str, additions: list[dict], taken: list[dict]) -> list[str]:
+    """Problems with the spans added where WiNER missed one: they must fit the text and overlap
+    no other added span, no WiNER span kept after the corrections and no project span."""
+    problems = []
+    for span in sorted(additions, key=lambda s: s["start"]):
+        where = f"{doc_id} added [{span['start']}:{span['end']}] {span['label']}"
+        if span["label"] not in WINER_TYPE_TO_LABEL.values():
+            problems.append(f"{where}: an added span must be PER, ORG or LOC")
+        if not 0 <= span["start"] < span["end"] <= len(text):
+            problems.append(f"{where}: offsets outside the text")
+            continue
+        surface = text[span["start"]:span["end"]]
+        if span.get("text") != surface:
+            problems.append(f"{where}: text {span.get('text')!r} != {surface!r}")
+        if surface != surface.strip() or _cuts_a_word(text, span["start"]) or _cuts_a_word(text, span["end"]):
+            problems.append(f"{where}: not on word boundaries ({surface!r})")
+        clashes = [t for t in taken if t is not span and t["start"] < span["end"] and span["start"] < t["end"]]
+        if clashes:
+            problems.append(f"{where}: overlaps {[text[c['start']:c['end']] for c in clashes]}")
+    return problems
+
+
+def corrected_winer_spans(doc_id: str, ann_path: Path, layers: ProjectLayers) -> list[dict]:
+    corrected = (layers.correct(doc_id, ann) for ann in kept_winer_spans(ann_path))
+    return [ann for ann in corrected if ann is not None]
+
+
 def collect(winer_dir: Path, layers: ProjectLayers) -> tuple[Counter, list[str]]:
     counts: Counter = Counter()
     problems: list[str] = []
@@ -62,7 +90,12 @@ def collect(winer_dir: Path, layers: ProjectLayers) -> tuple[Counter, list[str]]
             continue
         counts["reviewed"] += 1
         spans = layers.final_spans(doc_id)
-        problems += check_article(doc_id, read_text_exact(path), spans, kept_winer_spans(path.with_suffix(".ann")))
+        text = read_text_exact(path)
+        problems += check_article(doc_id, text, spans, kept_winer_spans(path.with_suffix(".ann")))
+        additions = layers.additions.get(doc_id, [])
+        taken = [*additions, *spans, *corrected_winer_spans(doc_id, path.with_suffix(".ann"), layers)]
+        problems += check_additions(doc_id, text, additions, taken)
+        counts["added_winer_labels"] += len(additions)
         for span in spans:
             counts[span["label"]] += 1
             counts[(split_of(doc_id), span["label"])] += 1
@@ -84,6 +117,7 @@ def main(
         row = " ".join(f"{label}={counts[(split, label)]}" for label in PROJECT_LAYER_LABELS)
         typer.echo(f"{split:5} articles={counts[(split, 'articles')]} {row}")
     typer.echo(f"corrections of WiNER spans: {len(layers.corrections)}; "
+               f"PER/ORG/LOC spans added where WiNER missed one: {counts['added_winer_labels']}; "
                f"adjudicated decisions: {layers.adjudicated}")
     changes = ", ".join(f"{k}={v}" for k, v in sorted(layers.reread_changes().items())) or "no change"
     typer.echo(f"consistency re-read: {len(layers.rereads)} articles ({changes})")

@@ -5,7 +5,8 @@ annotations/
   agreement/adjudication.jsonl decisions on first/second-pass disagreements, applied on top
   reread/batch_*.jsonl         consistency re-read of the other articles under the adjudicated
                                rules: remove/add decisions, applied on top of the first pass
-  corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete)
+  corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete) and
+                               PER/ORG/LOC spans WiNER left out (add, keyed by character offsets)
   links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end),
                                put on the split corpora by scripts/link_corpus.py
 
@@ -49,6 +50,7 @@ def read_jsonl(path: Path) -> list[dict]:
 class ProjectLayers:
     reviews: dict[str, dict] = field(default_factory=dict)
     corrections: dict[tuple[str, str], dict] = field(default_factory=dict)
+    additions: dict[str, list[dict]] = field(default_factory=dict)
     adjudications: dict[str, list[dict]] = field(default_factory=dict)
     rereads: dict[str, dict] = field(default_factory=dict)
     merged: bool = False
@@ -97,10 +99,16 @@ class ProjectLayers:
             return {**moved, "type": "", "label": fix["label"]} if "label" in fix else moved
         raise ValueError(f"{doc_id} {ann['id']}: unknown correction action {fix['action']!r}")
 
+    def added_spans(self, doc_id: str) -> list[dict]:
+        """The PER/ORG/LOC spans WiNER missed, shaped like mapped WiNER annotations."""
+        return [{"id": f"add:{a['start']}-{a['end']}", "type": "", "start": a["start"], "end": a["end"],
+                 "label": a["label"], "text": a.get("text")} for a in self.additions.get(doc_id, [])]
+
     def summary(self) -> dict:
         labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
-                "spans": dict(labels), "corrections": len(self.corrections), "adjudicated": self.adjudicated,
+                "spans": dict(labels), "corrections": len(self.corrections),
+                "additions": sum(len(spans) for spans in self.additions.values()), "adjudicated": self.adjudicated,
                 "reread": len(self.rereads), "reread_changes": dict(self.reread_changes())}
 
 
@@ -123,7 +131,10 @@ def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
             layers.rereads[record["doc_id"]] = record
     for path in layer_files(layers_dir / "corrections"):
         for record in read_jsonl(path):
-            layers.corrections[(record["doc_id"], record["winer_id"])] = record
+            if record["action"] == "add":
+                layers.additions.setdefault(record["doc_id"], []).append(record)
+            else:
+                layers.corrections[(record["doc_id"], record["winer_id"])] = record
     return layers
 
 

@@ -181,14 +181,19 @@ def speed_table(metrics: dict) -> list[str]:
 
 
 def rules_lines(metrics: dict) -> list[str]:
-    """F with and without the boundary rules after the NER, both measured in the evaluation run."""
-    if "without_boundary_rules" not in metrics:
+    """F of the NER alone, then after each rule component in turn, all measured in the evaluation run."""
+    steps = metrics.get("rules_ablation")
+    if not steps:
         return []
-    before, after = metrics["without_boundary_rules"]["ner"], metrics["ner"]["all"]
-    cells = ", ".join(f"{label} {before[label]['f']:.3f} → {after[label]['f']:.3f}"
-                      for label in after if label in before)
-    return ["F without → with the boundary rules (`money_boundaries`, `fr_news_entity_boundaries`), "
-            f"same run: {cells}.", ""]
+    labels = [label for label in metrics["ner"]["all"] if label in steps["ner"]["all"]]
+    lines = ["What each rule after the NER changes (F, same run; each row adds one component to the row above):", "",
+             "| step | subset | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for step, block in steps.items():
+        name = "NER alone" if step == "ner" else f"+ `{step[1:]}`"
+        for subset in ("all", "without_live_blog", "live_blog"):
+            cells = " | ".join(f"{block[subset][label]['f']:.3f}" for label in labels)
+            lines.append(f"| {name} | {subset.replace('_', ' ')} | {cells} |")
+    return [*lines, ""]
 
 
 def build_markdown(metrics, cnn, model, pipe_names, seed_doc, worst, by_id, has_curve) -> list[str]:

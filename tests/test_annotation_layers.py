@@ -85,3 +85,32 @@ def test_corrections_delete_relabel_move_and_move_with_a_new_label():
     moved_and_relabelled = layers.correct("d4", ann)
     assert (moved_and_relabelled["start"], moved_and_relabelled["label"]) == (0, "LOC")
     assert layers.correct("d5", ann) is ann
+
+
+def test_added_spans_load_check_and_convert(tmp_path):
+    """An `add` correction (a PER/ORG/LOC span WiNER missed) is loaded apart from the id-keyed
+    corrections, checked against the text, and becomes an entity of the converted doc."""
+    from convert_corpus import winer_spans
+    from layer_stats import check_additions
+
+    text = "Les Gilets jaunes ont bloqué Brest. Des Gilets jaunes à Paris."
+    first, second = text.index("Gilets"), text.rindex("Gilets")
+    added = {"doc_id": "d", "action": "add", "start": second, "end": second + 13, "text": "Gilets jaunes",
+             "label": "ORG", "reason": "movement name"}
+    (tmp_path / "corrections").mkdir()
+    (tmp_path / "corrections" / "batch_1.jsonl").write_text(json.dumps(added) + "\n", encoding="utf-8")
+    layers = load_layers(tmp_path)
+    assert layers.corrections == {} and layers.additions == {"d": [added]}
+    brest = text.index("Brest")
+    winer = [{"id": "T1", "type": "Organization", "start": first, "end": first + 13, "text": "Gilets jaunes"},
+             {"id": "T2", "type": "Location", "start": brest, "end": brest + 5, "text": "Brest"}]
+    kept, dropped = winer_spans("d", text, winer, layers)
+    assert [(text[s["start"]:s["end"]], s["label"]) for s in kept] == [
+        ("Gilets jaunes", "ORG"), ("Brest", "LOC"), ("Gilets jaunes", "ORG")] and dropped == []
+    assert check_additions("d", text, [added], [added, *winer]) == []
+    # Wrong text, a cut word, a clash with a WiNER span and a label WiNER does not have are reported.
+    bad = [{**added, "text": "Gilets"}, {**added, "start": second + 1},
+           {**added, "start": first, "end": first + 13}, {**added, "label": "MONEY"}]
+    problems = [" ".join(check_additions("d", text, [span], [span, *winer])) for span in bad]
+    assert "text 'Gilets'" in problems[0] and "word boundaries" in problems[1]
+    assert "overlaps" in problems[2] and "PER, ORG or LOC" in problems[3]

@@ -22,7 +22,7 @@ from corpus_rules import LABELS
 
 SENTENCE = "Le groupe chinois Alibaba investira 50 milliards de dollars à Hangzhou, a dit Jack Ma."
 CODE = ["scripts/custom_functions.py", "scripts/money_normalizer.py", "scripts/entity_linking.py",
-        "scripts/boundary_rules.py"]
+        "scripts/boundary_rules.py", "scripts/label_consistency.py"]
 CODE_ARGS = [arg for path in CODE for arg in ("--code", path)]
 
 
@@ -153,8 +153,11 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert ("float32" in metrics) == cpu_has_native_bf16()
     if "float32" in metrics:
         assert metrics["float32"]["words_per_second"] > 0 and "overall" in metrics["float32"]["ner"]
-    # The NER without the boundary rules is scored in the same run.
-    assert set(metrics["without_boundary_rules"]["ner"]) == set(metrics["ner"]["all"])
+    # The NER alone, then after each rule component, is scored in the same run; the last step
+    # is the shipped pipeline's own entities.
+    ablation = metrics["rules_ablation"]
+    assert list(ablation) == ["ner", "+money_boundaries", "+fr_news_entity_boundaries", "+fr_news_label_consistency"]
+    assert ablation["+fr_news_label_consistency"]["all"] == metrics["ner"]["all"]
     linking_path = tiny_corpus / "linking.json"
     run("scripts/evaluate_linking.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(predictions),
         str(linking_path), *CODE_ARGS)
@@ -171,7 +174,7 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert twin["ner"]["overall"]["f"] == metrics["ner"]["all"]["overall"]["f"]
     assert twin["linking"]["accuracy"] == linking["accuracy"]
     markdown = (reports / "evaluation.md").read_text()
-    for section in ("Scores per label", "without → with the boundary rules", "boundary versus type",
+    for section in ("Scores per label", "What each rule after the NER changes", "boundary versus type",
                     "fr_core_news_md", "Entity linking", "seed article",
                     "Speed"):
         assert section in markdown
