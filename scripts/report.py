@@ -187,12 +187,12 @@ def rules_lines(metrics: dict) -> list[str]:
         return []
     labels = [label for label in metrics["ner"]["all"] if label in steps["ner"]["all"]]
     lines = ["What each rule after the NER changes (F, same run; each row adds one component to the row above):", "",
-             "| step | subset | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+             "| step | subset | " + " | ".join(labels) + " | PER/ORG/LOC |", "|---|---|" + "---|" * (len(labels) + 1)]
     for step, block in steps.items():
         name = "NER alone" if step == "ner" else f"+ `{step[1:]}`"
         for subset in ("all", "without_live_blog", "live_blog"):
             cells = " | ".join(f"{block[subset][label]['f']:.3f}" for label in labels)
-            lines.append(f"| {name} | {subset.replace('_', ' ')} | {cells} |")
+            lines.append(f"| {name} | {subset.replace('_', ' ')} | {cells} | {block['per_org_loc'][subset]['f']:.3f} |")
     return [*lines, ""]
 
 

@@ -158,6 +158,7 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     ablation = metrics["rules_ablation"]
     assert list(ablation) == ["ner", "+money_boundaries", "+fr_news_entity_boundaries", "+fr_news_label_consistency"]
     assert ablation["+fr_news_label_consistency"]["all"] == metrics["ner"]["all"]
+    assert ablation["+fr_news_label_consistency"]["per_org_loc"]["all"] == metrics["ner_per_org_loc"]["all"]["overall"]
     linking_path = tiny_corpus / "linking.json"
     run("scripts/evaluate_linking.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(predictions),
         str(linking_path), *CODE_ARGS)
