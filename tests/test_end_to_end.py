@@ -116,7 +116,7 @@ def test_frozen_word_embeddings_are_unchanged(trained: Path):
 def test_assembled_pipeline_links_and_normalises_money(pipeline: Path):
     nlp = _load(pipeline)
     assert nlp.pipe_names == ["fr_news_cpu_bf16", "transformer", "ner", "money_boundaries",
-                              "fr_news_entity_boundaries", "sentencizer", "entity_linker",
+                              "fr_news_entity_boundaries", "fr_news_label_consistency", "sentencizer", "entity_linker",
                               "fr_news_link_scorer", "money_normalizer"]
     doc = nlp.make_doc(SENTENCE)
     start = SENTENCE.index("Jack Ma")
