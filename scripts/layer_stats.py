@@ -22,22 +22,34 @@ def _cuts_a_word(text: str, offset: int) -> bool:
     return 0 < offset < len(text) and text[offset - 1].isalnum() and text[offset].isalnum()
 
 
+def _inside(text: str, span: dict) -> bool:
+    return 0 <= span["start"] < span["end"] <= len(text)
+
+
+def _surface_problems(where: str, text: str, span: dict) -> list[str]:
+    """A span's recorded text (when it has one) must be the text at its offsets, which must not
+    cut a word nor hold edge spaces."""
+    problems = []
+    surface = text[span["start"]:span["end"]]
+    if "text" in span and span["text"] != surface:
+        problems.append(f"{where}: text {span['text']!r} != {surface!r}")
+    if surface != surface.strip() or _cuts_a_word(text, span["start"]) or _cuts_a_word(text, span["end"]):
+        problems.append(f"{where}: not on word boundaries ({surface!r})")
+    return problems
+
+
 def check_article(doc_id: str, text: str, spans: list[dict], winer: list[dict]) -> list[str]:
     """Problems with one article's project spans (empty when all is well)."""
     problems = []
     ordered = sorted(spans, key=lambda s: s["start"])
     for span in ordered:
         where = f"{doc_id} [{span['start']}:{span['end']}] {span['label']}"
-        if not 0 <= span["start"] < span["end"] <= len(text):
+        if not _inside(text, span):
             problems.append(f"{where}: offsets outside the text")
             continue
-        surface = text[span["start"]:span["end"]]
-        if "text" in span and span["text"] != surface:
-            problems.append(f"{where}: text {span['text']!r} != {surface!r}")
+        problems += _surface_problems(where, text, span)
         if span["label"] not in PROJECT_LAYER_LABELS:
             problems.append(f"{where}: unknown label")
-        if surface != surface.strip() or _cuts_a_word(text, span["start"]) or _cuts_a_word(text, span["end"]):
-            problems.append(f"{where}: not on word boundaries ({surface!r})")
         overlapping = {w["id"] for w in winer if w["start"] < span["end"] and span["start"] < w["end"]}
         if overlapping != set(span.get("replaces_winer", [])):
             problems.append(f"{where}: overlaps WiNER {sorted(overlapping)} but replaces_winer says "
@@ -60,23 +72,21 @@ def check_additions(doc_id: str, text: str, additions: list[dict], taken: list[d
         where = f"{doc_id} added [{span['start']}:{span['end']}] {span['label']}"
         if span["label"] not in WINER_TYPE_TO_LABEL.values():
             problems.append(f"{where}: an added span must be PER, ORG or LOC")
-        if not 0 <= span["start"] < span["end"] <= len(text):
+        if not _inside(text, span):
             problems.append(f"{where}: offsets outside the text")
             continue
-        surface = text[span["start"]:span["end"]]
-        if span.get("text") != surface:
-            problems.append(f"{where}: text {span.get('text')!r} != {surface!r}")
-        if surface != surface.strip() or _cuts_a_word(text, span["start"]) or _cuts_a_word(text, span["end"]):
-            problems.append(f"{where}: not on word boundaries ({surface!r})")
+        if "text" not in span:
+            problems.append(f"{where}: no text recorded")
+        problems += _surface_problems(where, text, span)
         clashes = [t for t in taken if t is not span and t["start"] < span["end"] and span["start"] < t["end"]]
         if clashes:
             problems.append(f"{where}: overlaps {[text[c['start']:c['end']] for c in clashes]}")
     return problems
 
 
-def corrected_winer_spans(doc_id: str, ann_path: Path, layers: ProjectLayers) -> list[dict]:
-    corrected = (layers.correct(doc_id, ann) for ann in kept_winer_spans(ann_path))
-    return [ann for ann in corrected if ann is not None]
+def corrected(doc_id: str, winer: list[dict], layers: ProjectLayers) -> list[dict]:
+    """The WiNER spans after their recorded corrections (deleted ones left out)."""
+    return [fixed for fixed in (layers.correct(doc_id, ann) for ann in winer) if fixed is not None]
 
 
 def collect(winer_dir: Path, layers: ProjectLayers) -> tuple[Counter, list[str]]:
@@ -91,9 +101,10 @@ def collect(winer_dir: Path, layers: ProjectLayers) -> tuple[Counter, list[str]]
         counts["reviewed"] += 1
         spans = layers.final_spans(doc_id)
         text = read_text_exact(path)
-        problems += check_article(doc_id, text, spans, kept_winer_spans(path.with_suffix(".ann")))
+        winer = kept_winer_spans(path.with_suffix(".ann"))
+        problems += check_article(doc_id, text, spans, winer)
         additions = layers.additions.get(doc_id, [])
-        taken = [*additions, *spans, *corrected_winer_spans(doc_id, path.with_suffix(".ann"), layers)]
+        taken = [*additions, *spans, *corrected(doc_id, winer, layers)]
         problems += check_additions(doc_id, text, additions, taken)
         counts["added_winer_labels"] += len(additions)
         for span in spans:
