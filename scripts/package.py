@@ -42,7 +42,9 @@ when unknown). Three rule components follow the NER. Two apply the annotation gu
 boundaries: `money_boundaries` sets where each amount starts and ends (number, scale,
 range, currency and its nationality: "16 millions de francs suisses") and adds amounts the NER
 missed; `fr_news_entity_boundaries` trims POLICY_EVENT ends (no trailing "de", "qui", punctuation,
-no sentence end or title/date break inside). The third, `fr_news_label_consistency`, tags the
+no sentence end, title/date break or conjugated auxiliary inside) and extends a POLICY_EVENT over
+the date right after it ("projet de loi de finances 2019", "référendum du 4 décembre 2016").
+The third, `fr_news_label_consistency`, tags the
 untagged repeats of a name the NER tagged at least twice in the same document (it helps most on
 long documents such as live blogs). Remove any of them with `exclude=[...]`.
 The knowledge base covers a few hundred verified entities of

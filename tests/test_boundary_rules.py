@@ -91,6 +91,19 @@ def test_money_boundaries_leave_other_labels_and_unknown_amounts():
     ("la réforme constitutionnelle permettant à Pierre", "réforme constitutionnelle permettant à Pierre",
      "réforme constitutionnelle"),
     ("le plan important de relance", "plan important de relance", "plan important de relance"),
+    # A conjugated auxiliary starts a clause.
+    ("sur la liste noire sont les Bahamas", "liste noire sont les Bahamas", "liste noire"),
+    # A date right after the entity identifies it and joins it; "en 2006" does not (the layers split on it).
+    ("dans le projet de loi de finances 2019, ce", "projet de loi de finances", "projet de loi de finances 2019"),
+    ("lors de la réunion du Conseil européen des 22 et 23 mars 2018 , les", "réunion du Conseil européen",
+     "réunion du Conseil européen des 22 et 23 mars 2018"),
+    ("la déclaration d'indépendance du 10 octobre 2017.", "déclaration d'indépendance",
+     "déclaration d'indépendance du 10 octobre 2017"),
+    ("l'accord de cessez-le-feu de mercredi.", "accord de cessez-le-feu", "accord de cessez-le-feu de mercredi"),
+    ("les élections législatives de juin 2017 ont", "élections législatives", "élections législatives de juin 2017"),
+    ("un accord de paix en 2006 a", "accord de paix", "accord de paix"),
+    ("la loi de 2016 votée", "loi de 2016", "loi de 2016"),
+    ("le budget 20190 est", "budget", "budget"),
 ])
 def test_entity_boundaries_trim_policy_events(text: str, predicted: str, expected: str):
     doc = doc_with(text, [(predicted, "POLICY_EVENT")])
@@ -106,6 +119,13 @@ def test_entity_boundaries_drop_an_empty_entity_and_keep_other_labels_and_links(
     doc = EntityBoundaries(["POLICY_EVENT"])(doc)
     assert [(e.text, e.label_, e.kb_id_) for e in doc.ents] == [("BCE", "ORG", "Q8901")]
     assert isinstance(doc.ents[0], Span)
+
+
+def test_entity_boundaries_leave_a_date_that_another_entity_starts_in():
+    text = "le sommet de 2018 Paris"
+    doc = NLP.make_doc(text)
+    doc.ents = [doc.char_span(3, 9, label="POLICY_EVENT"), doc.char_span(13, 17, label="LOC")]
+    assert entities(EntityBoundaries(["POLICY_EVENT"])(doc)) == [("sommet", "POLICY_EVENT"), ("2018", "LOC")]
 
 
 def test_components_load_by_name():
