@@ -26,7 +26,7 @@ from corpus_rules import (
     read_text_exact,
     winer_document_paths,
 )
-from project_layers import ProjectLayers, load_layers
+from project_layers import ADDED_SPAN_ID_PREFIX, ProjectLayers, load_layers
 from spans_to_docs import CharSpan, build_doc
 
 
@@ -102,7 +102,7 @@ def convert_document(
         stats["winer_spans_dropped_nested"] += 1
         issues.append({"doc_id": doc_id, "kind": "winer_span_not_outermost", **span})
     stats["winer_spans_trimmed"] += sum(s["trimmed"] for s in kept)
-    stats["spans_added_by_corrections"] += sum(s["id"].startswith("add:") for s in kept)
+    stats["spans_added_by_corrections"] += sum(s["id"].startswith(ADDED_SPAN_ID_PREFIX) for s in kept)
     project = layers.spans_for(doc_id)
     replaced = {ann_id for span in project for ann_id in span.get("replaces_winer", [])}
     # Links are put on later (scripts/link_corpus.py): re-linking must not retrain the NER.

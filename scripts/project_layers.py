@@ -5,6 +5,8 @@ annotations/
   agreement/adjudication.jsonl decisions on first/second-pass disagreements, applied on top
   reread/batch_*.jsonl         consistency re-read of the other articles under the adjudicated
                                rules: remove/add decisions, applied on top of the first pass
+  agreement/second_reading*.jsonl  a second, blind POLICY_EVENT reading of the articles and the
+                               adjudication of its disagreements with the layer, applied last
   corrections/*.jsonl          explicit corrections of WiNER spans (relabel, reoffset, delete) and
                                PER/ORG/LOC spans WiNER left out (add, keyed by character offsets)
   links/*.jsonl                Wikidata QID or NIL per PER/ORG mention (doc_id, start, end),
@@ -21,6 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_rules import PROJECT_LAYER_LABELS
+
+# Id of a PER/ORG/LOC span a correction adds where WiNER missed one (WiNER ids are T<n>).
+ADDED_SPAN_ID_PREFIX = "add:"
+# The second, blind POLICY_EVENT reading and the decisions on its disagreements with the layer.
+SECOND_READING = "second_reading.jsonl"
+SECOND_READING_ADJUDICATION = "second_reading_adjudication.jsonl"
 
 
 def layer_files(folder: Path, pattern: str = "*.jsonl") -> list[Path]:
@@ -53,6 +61,7 @@ class ProjectLayers:
     additions: dict[str, list[dict]] = field(default_factory=dict)
     adjudications: dict[str, list[dict]] = field(default_factory=dict)
     rereads: dict[str, dict] = field(default_factory=dict)
+    second_reading: dict[str, list[dict]] = field(default_factory=dict)
     merged: bool = False
     coverage: tuple[int, int] = (0, 0)
 
@@ -66,10 +75,11 @@ class ProjectLayers:
         return sum(len(decisions) for decisions in self.adjudications.values())
 
     def final_spans(self, doc_id: str) -> list[dict]:
-        """First-pass spans with the adjudicated and re-read decisions applied."""
+        """First-pass spans with the adjudicated, re-read and second-reading decisions applied."""
         spans = list(self.reviews.get(doc_id, {}).get("spans", []))
         reread = self.rereads.get(doc_id)
-        for decision in [*self.adjudications.get(doc_id, []), *([reread] if reread else [])]:
+        for decision in [*self.adjudications.get(doc_id, []), *([reread] if reread else []),
+                         *self.second_reading.get(doc_id, [])]:
             removed = {(r["start"], r["end"], r["label"]) for r in decision.get("remove", [])}
             spans = [s for s in spans if (s["start"], s["end"], s["label"]) not in removed]
             spans += decision.get("add", [])
@@ -101,19 +111,23 @@ class ProjectLayers:
 
     def added_spans(self, doc_id: str) -> list[dict]:
         """The PER/ORG/LOC spans WiNER missed, shaped like mapped WiNER annotations."""
-        return [{"id": f"add:{a['start']}-{a['end']}", "type": "", "start": a["start"], "end": a["end"],
-                 "label": a["label"], "text": a.get("text")} for a in self.additions.get(doc_id, [])]
+        return [{"id": f"{ADDED_SPAN_ID_PREFIX}{a['start']}-{a['end']}", "type": "", "start": a["start"],
+                 "end": a["end"], "label": a["label"], "text": a.get("text")} for a in self.additions.get(doc_id, [])]
 
     def summary(self) -> dict:
         labels = Counter(s["label"] for doc_id in self.reviews for s in self.final_spans(doc_id))
         return {"reviewed": self.coverage[0], "articles": self.coverage[1], "merged": self.merged,
                 "spans": dict(labels), "corrections": len(self.corrections),
                 "additions": sum(len(spans) for spans in self.additions.values()), "adjudicated": self.adjudicated,
-                "reread": len(self.rereads), "reread_changes": dict(self.reread_changes())}
+                "reread": len(self.rereads), "reread_changes": dict(self.reread_changes()),
+                "second_reading_decisions": sum(len(d) for d in self.second_reading.values())}
 
 
-def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
-    """The span layers; the links layer is read apart (load_links), by the linking steps only."""
+def load_layers(layers_dir: Path, with_rereads: bool = True, with_second_reading: bool = True) -> ProjectLayers:
+    """The span layers; the links layer is read apart (load_links), by the linking steps only.
+
+    with_second_reading=False gives the layer as it was before the second reading
+    (what that reading is compared with)."""
     layers = ProjectLayers()
     for path in layer_files(layers_dir / "money_policy", "batch_*.jsonl"):
         for record in read_jsonl(path):
@@ -129,6 +143,10 @@ def load_layers(layers_dir: Path, with_rereads: bool = True) -> ProjectLayers:
             if record["doc_id"] in layers.rereads or record["doc_id"] in layers.adjudications:
                 raise ValueError(f"{path}: article {record['doc_id']} re-read twice or already adjudicated")
             layers.rereads[record["doc_id"]] = record
+    second_reading = layers_dir / "agreement" / SECOND_READING_ADJUDICATION
+    if with_second_reading and second_reading.exists():
+        for record in read_jsonl(second_reading):
+            layers.second_reading.setdefault(record["doc_id"], []).append(record)
     for path in layer_files(layers_dir / "corrections"):
         for record in read_jsonl(path):
             if record["action"] == "add":

@@ -20,7 +20,24 @@ def test_layer_statistics_and_checks_pass():
     fields = dict(item.split("=") for item in last.split())
     assert fields["reviewed"] == "1191/1191"
     assert int(fields["money"]) > 0 and int(fields["policy_event"]) > 0
-    assert int(fields["double_annotated"]) >= 80
+    # 80 articles read twice for both labels, every other one read twice for POLICY_EVENT.
+    assert fields["double_annotated"] == "1191"
+
+
+def test_second_reading_covers_every_article_and_its_removals_exist():
+    from project_layers import SECOND_READING, SECOND_READING_ADJUDICATION, read_jsonl
+
+    second = {r["doc_id"] for r in read_jsonl(ROOT / "annotations" / "agreement" / SECOND_READING)}
+    sample = set((ROOT / "annotations" / "agreement" / "sample_ids.txt").read_text().split())
+    all_ids = {p.stem for p in WINER_DIR.glob("*/*/*.txt")}
+    test_ids = {p.stem for p in WINER_DIR.glob("2018/*/*.txt")}
+    # Every article outside the agreement sample, and every test article, was read a second time.
+    assert second | sample == all_ids and test_ids <= second
+    before = load_layers(ROOT / "annotations", with_second_reading=False)
+    for decision in read_jsonl(ROOT / "annotations" / "agreement" / SECOND_READING_ADJUDICATION):
+        assert decision["decision"] in ("first_pass", "second_pass", "other") and decision["reason"]
+        spans = {(s["start"], s["end"], s["label"]) for s in before.final_spans(decision["doc_id"])}
+        assert {(r["start"], r["end"], r["label"]) for r in decision["remove"]} <= spans
 
 
 def test_check_article_finds_each_kind_of_problem():
@@ -44,6 +61,8 @@ def test_agreement_counts_exact_matches_only():
     assert scores["MONEY"]["f"] == 1.0
     assert scores["POLICY_EVENT"]["f"] == 0.0
     assert len(disagreements) == 2
+    only_events, _ = agreement(first, second, ("POLICY_EVENT",))
+    assert list(only_events) == ["POLICY_EVENT", "overall"] and only_events["overall"]["f"] == 0.0
 
 
 def test_reread_decisions_apply_after_adjudication_and_cover_the_other_articles(tmp_path):
@@ -62,6 +81,13 @@ def test_reread_decisions_apply_after_adjudication_and_cover_the_other_articles(
     assert [(s["start"], s["end"]) for s in layers.final_spans("b")] == [(3, 30)]
     assert layers.reread_changes() == {"remove_POLICY_EVENT": 1, "add_POLICY_EVENT": 1}
     assert load_layers(tmp_path, with_rereads=False).final_spans("a") == [loi]
+    # The second reading's decisions apply last; without it the layer is as the re-read left it.
+    write(tmp_path / "agreement" / "second_reading_adjudication.jsonl", [
+        {"doc_id": "a", "remove": [{"start": 3, "end": 6, "label": "POLICY_EVENT"}], "add": [], "reason": "r"}])
+    assert load_layers(tmp_path).final_spans("a") == []
+    assert [(s["start"], s["end"]) for s in load_layers(tmp_path, with_second_reading=False).final_spans("a")] \
+        == [(3, 6)]
+    (tmp_path / "agreement" / "second_reading_adjudication.jsonl").unlink()
     # An adjudicated article is settled: a re-read decision on it is an error, not a silent override.
     write(tmp_path / "reread" / "batch_2.jsonl", [{"doc_id": "b", "remove": [], "add": []}])
     with pytest.raises(ValueError, match="already adjudicated"):
