@@ -18,7 +18,7 @@ import typer
 
 from corpus_rules import PROJECT_LAYER_LABELS, split_of
 from ner_scoring import score
-from project_layers import load_layers, read_jsonl
+from project_layers import SAMPLE_SECOND_PASS, load_layers, read_jsonl
 
 
 def span_set(record: dict) -> set[tuple[int, int, str]]:
@@ -38,6 +38,11 @@ def agreement(first: dict[str, dict], second: dict[str, dict],
     return score(pairs, labels), disagreements
 
 
+def only_labels(records: dict[str, dict], labels: list[str]) -> dict[str, dict]:
+    """Each article's spans restricted to the labels both passes annotated."""
+    return {doc_id: {"spans": [s for s in r["spans"] if s["label"] in labels]} for doc_id, r in records.items()}
+
+
 def reference_layer(layers_dir: Path, against: str, labels: list[str]) -> dict[str, dict]:
     """The records the second pass is compared with, restricted to the labels it annotated."""
     if against == "first-pass":
@@ -47,19 +52,19 @@ def reference_layer(layers_dir: Path, against: str, labels: list[str]) -> dict[s
         records = {doc_id: {"spans": layers.final_spans(doc_id)} for doc_id in layers.reviews}
     else:
         raise typer.BadParameter(f"--against must be first-pass or layer, not {against!r}")
-    return {doc_id: {"spans": [s for s in r["spans"] if s["label"] in labels]} for doc_id, r in records.items()}
+    return only_labels(records, labels)
 
 
 def main(
     layers_dir: Path = typer.Argument(Path("annotations"), help="Project annotation layers"),
-    second_pass: Path = typer.Option(Path("annotations/agreement/second_pass.jsonl"), help="The independent pass"),
+    second_pass: Path = typer.Option(Path("annotations/agreement") / SAMPLE_SECOND_PASS, help="The independent pass"),
     against: str = typer.Option("first-pass", help="first-pass, or layer (first pass + adjudication + re-read)"),
     label: list[str] = typer.Option(list(PROJECT_LAYER_LABELS), help="Labels the second pass annotated"),
     output: Path = typer.Option(Path("annotations/agreement/disagreements.jsonl"), help="Disagreements to adjudicate"),
 ) -> None:
     """Print agreement F1 per label and write the disagreements."""
     first = reference_layer(layers_dir, against, label)
-    second = {r["doc_id"]: {"spans": [s for s in r["spans"] if s["label"] in label]} for r in read_jsonl(second_pass)}
+    second = only_labels({r["doc_id"]: r for r in read_jsonl(second_pass)}, label)
     scores, disagreements = agreement(first, second, tuple(label))
     typer.echo(f"double-annotated articles: {len(set(first) & set(second))}")
     typer.echo("label          F1     spans (first pass / second pass)")

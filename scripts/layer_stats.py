@@ -15,7 +15,7 @@ import typer
 
 from convert_corpus import read_brat
 from corpus_rules import PROJECT_LAYER_LABELS, WINER_TYPE_TO_LABEL, read_text_exact, split_of, winer_document_paths
-from project_layers import SECOND_READING, ProjectLayers, load_layers, read_jsonl
+from project_layers import SAMPLE_SECOND_PASS, SECOND_READING, ProjectLayers, load_layers, read_jsonl
 
 
 def _cuts_a_word(text: str, offset: int) -> bool:
@@ -122,7 +122,7 @@ def main(
     """Print layer statistics and check the layers against the texts."""
     layers = load_layers(layers_dir)
     counts, problems = collect(winer_dir, layers)
-    second_passes = [layers_dir / "agreement" / name for name in ("second_pass.jsonl", SECOND_READING)]
+    second_passes = [layers_dir / "agreement" / name for name in (SAMPLE_SECOND_PASS, SECOND_READING)]
     read_twice = [{r["doc_id"] for r in read_jsonl(path)} if path.exists() else set() for path in second_passes]
     double = len(set.union(*read_twice) & set(layers.reviews))
     for split in ("train", "dev", "test"):
@@ -135,7 +135,7 @@ def main(
     typer.echo(f"consistency re-read: {len(layers.rereads)} articles ({changes})")
     typer.echo(f"read twice independently: {len(read_twice[0])} articles for both labels (agreement sample), "
                f"{len(read_twice[1])} for POLICY_EVENT (second reading; adjudicated decisions on "
-               f"{len(layers.second_reading)} of them: {layers.summary()['second_reading_decisions']})")
+               f"{len(layers.second_reading)} of them: {layers.second_reading_decided})")
     for problem in problems:
         typer.echo(f"PROBLEM {problem}", err=True)
     typer.echo(f"{len(problems)} problems")

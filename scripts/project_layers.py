@@ -26,6 +26,8 @@ from corpus_rules import PROJECT_LAYER_LABELS
 
 # Id of a PER/ORG/LOC span a correction adds where WiNER missed one (WiNER ids are T<n>).
 ADDED_SPAN_ID_PREFIX = "add:"
+# The agreement sample's independent second pass (both labels).
+SAMPLE_SECOND_PASS = "second_pass.jsonl"
 # The second, blind POLICY_EVENT reading and the decisions on its disagreements with the layer.
 SECOND_READING = "second_reading.jsonl"
 SECOND_READING_ADJUDICATION = "second_reading_adjudication.jsonl"
@@ -74,6 +76,10 @@ class ProjectLayers:
     def adjudicated(self) -> int:
         return sum(len(decisions) for decisions in self.adjudications.values())
 
+    @property
+    def second_reading_decided(self) -> int:
+        return sum(len(decisions) for decisions in self.second_reading.values())
+
     def final_spans(self, doc_id: str) -> list[dict]:
         """First-pass spans with the adjudicated, re-read and second-reading decisions applied."""
         spans = list(self.reviews.get(doc_id, {}).get("spans", []))
@@ -120,7 +126,7 @@ class ProjectLayers:
                 "spans": dict(labels), "corrections": len(self.corrections),
                 "additions": sum(len(spans) for spans in self.additions.values()), "adjudicated": self.adjudicated,
                 "reread": len(self.rereads), "reread_changes": dict(self.reread_changes()),
-                "second_reading_decisions": sum(len(d) for d in self.second_reading.values())}
+                "second_reading_decisions": self.second_reading_decided}
 
 
 def load_layers(layers_dir: Path, with_rereads: bool = True, with_second_reading: bool = True) -> ProjectLayers:
