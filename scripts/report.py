@@ -72,6 +72,23 @@ def error_table(errors: dict) -> list[str]:
     return rows
 
 
+def novelty_lines(novelty: dict | None) -> list[str]:
+    """Recall on gold mentions whose text the training articles hold with the same label, and on new ones."""
+    if not novelty:
+        return []
+    rows = ["## New names and events versus those seen in training", "",
+            "Recall of gold mentions whose text (lowercased) occurs with the same label in the training "
+            "articles, and of the others. The share of new mentions shows how far the test articles are from the "
+            "training articles (here 2018 news against 2016-2017).", "",
+            "| label | gold mentions | new (unseen) | recall, seen | recall, new |", "|---|---|---|---|---|"]
+    for label, kinds in novelty.items():
+        total = kinds["seen"]["support"] + kinds["unseen"]["support"]
+        share = kinds["unseen"]["support"] / total if total else 0.0
+        rows.append(f"| {label} | {total} | {kinds['unseen']['support']} ({share:.0%}) | "
+                    f"{kinds['seen']['r']:.3f} | {kinds['unseen']['r']:.3f} |")
+    return rows + [""]
+
+
 def f_bars(metrics: dict, path: Path) -> None:
     labels = list(metrics["ner"]["all"])
     values = [metrics["ner"]["all"][label]["f"] for label in labels]
@@ -215,6 +232,7 @@ def build_markdown(metrics, cnn, model, pipe_names, seed_doc, worst, by_id, has_
              "Per gold label: exact matches, boundary errors (overlapping prediction, same label), type errors "
              "(same span, other label), both, missed; spurious = predictions overlapping no gold span.", "",
              *error_table(metrics["errors"]), "",
+             *novelty_lines(metrics.get("recall_by_novelty")),
              "## Comparison on PER / ORG / LOC (F, same articles, same scorer, MISC dropped)", "",
              *comparison_table(metrics, cnn), "",
              "## Entity linking", ""]

