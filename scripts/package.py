@@ -82,7 +82,8 @@ def main(
     meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
     notes = MODEL_CARD
     if metrics and metrics.exists():
-        notes += "\n\nHeld-out 2018 test articles (exact-match spans):\n\n" + metrics_table(
+        notes += ("\n\nHeld-out 2018 test articles (exact-match spans; the Accuracy table above is spaCy's "
+                  "record of the dev articles during training):\n\n") + metrics_table(
             json.loads(metrics.read_text(encoding="utf-8")))
     meta.update({"name": name, "version": version, "description": SUMMARY, "notes": notes,
                  "license": "CC BY 4.0 (see sources for the licences of included weights)",
