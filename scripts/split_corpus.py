@@ -6,9 +6,15 @@ from pathlib import Path
 
 import spacy
 import typer
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 
 from corpus_rules import SPLITS, split_of
+
+
+def corpus_stats(docs: list[Doc]) -> dict:
+    """Articles, tokens and entities per label of a list of articles."""
+    labels = Counter(ent.label_ for doc in docs for ent in doc.ents)
+    return {"articles": len(docs), "tokens": sum(len(d) for d in docs), "entities": dict(sorted(labels.items()))}
 
 
 def main(
@@ -26,9 +32,7 @@ def main(
     for split in SPLITS:
         split_docs = by_split[split]
         DocBin(docs=split_docs, store_user_data=True).to_disk(output_dir / f"{split}.spacy")
-        labels = Counter(ent.label_ for doc in split_docs for ent in doc.ents)
-        stats[split] = {"articles": len(split_docs), "tokens": sum(len(d) for d in split_docs),
-                        "entities": dict(sorted(labels.items()))}
+        stats[split] = corpus_stats(split_docs)
         typer.echo(f"{split:5} {stats[split]}")
     (output_dir / "split_stats.json").write_text(json.dumps(stats, indent=2), encoding="utf-8")
 

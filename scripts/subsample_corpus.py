@@ -5,12 +5,13 @@ and smaller fractions are subsets of larger ones (25% ⊂ 50% ⊂ 100%).
 """
 
 import hashlib
-from collections import Counter
 from pathlib import Path
 
 import spacy
 import typer
 from spacy.tokens import Doc, DocBin
+
+from split_corpus import corpus_stats
 
 
 def article_rank(doc_id: str, seed: int) -> str:
@@ -41,9 +42,8 @@ def main(
         raise typer.BadParameter(str(error), param_hint="--fraction") from error
     output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=kept, store_user_data=True).to_disk(output)
-    labels = Counter(ent.label_ for doc in kept for ent in doc.ents)
-    typer.echo(f"{len(kept)}/{len(docs)} articles, {sum(len(d) for d in kept)} tokens, "
-               f"{dict(sorted(labels.items()))} -> {output}")
+    stats = corpus_stats(kept)
+    typer.echo(f"{stats['articles']}/{len(docs)} articles, {stats['tokens']} tokens, {stats['entities']} -> {output}")
 
 
 if __name__ == "__main__":
